@@ -63,5 +63,7 @@ void cfp_status_prefix(struct cfp_status *st, const char *fmt, ...)
     memcpy(old, st->msg, sizeof(old));
     if (old[0] == '\0')
         (void)snprintf(old, sizeof(old), "%s", cfp_strerror(st->code));
-    (void)snprintf(st->msg, sizeof(st->msg), "%s: %s", prefix, old);
+    /* Truncation keeps the start of both parts; the message is bounded by design. */
+    if (snprintf(st->msg, sizeof(st->msg), "%s: %s", prefix, old) < 0)
+        st->msg[0] = '\0';
 }

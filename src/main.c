@@ -1,7 +1,384 @@
-/* main.c - placeholder until the CLI lands. */
+/* main.c - the cfp command line: the seed lab's commands (--generate-dataset,
+ * --mode), plus `cfp serve` and `cfp report`. */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfp_cli.h"
+#include "cfp_engine.h"
+#include "cfp_fetch.h"
+#include "cfp_gen.h"
+#include "cfp_log.h"
+#include "cfp_report.h"
+#include "cfp_run.h"
+#include "cfp_server.h"
+
+#define DEFAULT_DATASET_DIR "data/test_dataset"
+#define DEFAULT_PROCESSED   "data/processed"
+#define DEFAULT_LATENCY_MS  20
+#define DEFAULT_MAX_BYTES   (256ULL * 1024 * 1024)
+#define DEFAULT_MAX_PIXELS  100000000ULL
+
+static const char usage_text[] =
+    "Usage: cfp [OPTIONS]                 generate a dataset and/or process URLs\n"
+    "       cfp serve --root DIR [--port P] [--latency-ms L] [--bind ADDR]\n"
+    "                 [--tls-cert PEM --tls-key PEM]\n"
+    "       cfp report RESULTS.h5 [-o FILE]\n"
+    "\n"
+    "Dataset:\n"
+    "  -g, --generate-dataset   write a deterministic test dataset, then run --mode if given\n"
+    "      --num-images N       PNG images (default 20)\n"
+    "      --num-texts N        text files (default 20)\n"
+    "      --num-csv N          CSV files (default 10)\n"
+    "      --seed S             generator seed (default 42)\n"
+    "  -d, --dataset-dir DIR    dataset directory (default " DEFAULT_DATASET_DIR ")\n"
+    "\n"
+    "Processing:\n"
+    "  -m, --mode MODE          sequential\n"
+    "  -i, --input FILE         URL list, one per line ('-' = stdin); without it the dataset\n"
+    "                           is served over HTTP by cfp's own loopback server\n"
+    "  -o, --output-dir DIR     outputs (default " DEFAULT_PROCESSED "/<mode>)\n"
+    "  -r, --results FILE.h5    HDF5 results, appended (default " DEFAULT_PROCESSED "/results.h5)\n"
+    "      --report FILE        text report (default performance_report.txt beside results)\n"
+    "      --max-side PX        longest side of output images (default 512)\n"
+    "      --max-pixels P       refuse larger images (default 100000000)\n"
+    "      --max-bytes B        refuse larger downloads, K/M/G suffix (default 256M)\n"
+    "      --retries N          retries of transient failures (default 2)\n"
+    "      --timeout S          connect and stall timeout in seconds (default 30)\n"
+    "      --latency-ms L       per-request latency of the loopback server (default 20)\n"
+    "      --cacert FILE        CA certificates for https\n"
+    "      --insecure           do not verify https certificates\n"
+    "\n"
+    "  -q, --quiet              no progress line\n"
+    "  -v, --verbose            more log lines (repeat for debug)\n"
+    "  -h, --help               this help\n"
+    "  -V, --version            version\n"
+    "\n"
+    "Exit status: 0 all tasks ok, 1 some tasks failed, 2 usage error, 3 fatal error.\n";
+
+struct opts {
+    bool generate, run, quiet;
+    int verbose;
+    struct cfp_gen_opts gen;
+    struct cfp_run_cfg run_cfg;
+    const char *output_dir, *results, *report;
+    char output_buf[CFP_PATH_MAX], report_buf[CFP_PATH_MAX];
+};
+
+enum {
+    OPT_NUM_IMAGES = 256, OPT_NUM_TEXTS, OPT_NUM_CSV, OPT_SEED, OPT_REPORT, OPT_MAX_SIDE,
+    OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_RETRIES, OPT_TIMEOUT, OPT_LATENCY, OPT_CACERT,
+    OPT_INSECURE, OPT_PORT, OPT_ROOT, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY
+};
+
+static const struct option main_longopts[] = {
+    {"generate-dataset", no_argument, NULL, 'g'}, {"num-images", required_argument, NULL, OPT_NUM_IMAGES},
+    {"num-texts", required_argument, NULL, OPT_NUM_TEXTS}, {"num-csv", required_argument, NULL, OPT_NUM_CSV},
+    {"seed", required_argument, NULL, OPT_SEED}, {"dataset-dir", required_argument, NULL, 'd'},
+    {"mode", required_argument, NULL, 'm'}, {"input", required_argument, NULL, 'i'},
+    {"output-dir", required_argument, NULL, 'o'}, {"results", required_argument, NULL, 'r'},
+    {"report", required_argument, NULL, OPT_REPORT}, {"max-side", required_argument, NULL, OPT_MAX_SIDE},
+    {"max-pixels", required_argument, NULL, OPT_MAX_PIXELS}, {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+    {"retries", required_argument, NULL, OPT_RETRIES}, {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"latency-ms", required_argument, NULL, OPT_LATENCY}, {"cacert", required_argument, NULL, OPT_CACERT},
+    {"insecure", no_argument, NULL, OPT_INSECURE}, {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+
+static void opts_defaults(struct opts *o)
 {
-    puts("cfp " CFP_VERSION);
-    return 0;
+    memset(o, 0, sizeof(*o));
+    o->gen.dir = DEFAULT_DATASET_DIR;
+    o->gen.num_images = CFP_GEN_DEFAULT_IMAGES;
+    o->gen.num_texts = CFP_GEN_DEFAULT_TEXTS;
+    o->gen.num_csv = CFP_GEN_DEFAULT_CSV;
+    o->gen.seed = CFP_GEN_DEFAULT_SEED;
+    o->results = DEFAULT_PROCESSED "/results.h5";
+    o->run_cfg.mode = CFP_MODE_SEQUENTIAL;
+    o->run_cfg.latency_ms = DEFAULT_LATENCY_MS;
+    o->run_cfg.workers = 1;
+    o->run_cfg.concurrency = 1;
+    o->run_cfg.task.max_side = 512;
+    o->run_cfg.task.max_pixels = DEFAULT_MAX_PIXELS;
+    o->run_cfg.task.fetch.max_bytes = DEFAULT_MAX_BYTES;
+    o->run_cfg.task.fetch.retries = 2;
+    o->run_cfg.task.fetch.timeout_s = 30;
+    o->run_cfg.task.fetch.backoff_s = 0.2;
+}
+
+/* Parses an unsigned option value into *v; prints the error itself. */
+#define U64_OR_FAIL(name, min, max, suffix)                                           \
+    do {                                                                               \
+        if (!cfp_cli_u64(name, arg, min, max, suffix, &v))                             \
+            return false;                                                              \
+    } while (0)
+
+/* Handles one numeric option of the generate/run command. */
+static bool main_num_opt(struct opts *o, int c, const char *arg)
+{
+    struct cfp_task_cfg *t = &o->run_cfg.task;
+    uint64_t v = 0;
+
+    switch (c) {
+    case OPT_NUM_IMAGES:
+        U64_OR_FAIL("--num-images", 0, CFP_GEN_MAX_COUNT, false);
+        o->gen.num_images = (unsigned)v;
+        return true;
+    case OPT_NUM_TEXTS:
+        U64_OR_FAIL("--num-texts", 0, CFP_GEN_MAX_COUNT, false);
+        o->gen.num_texts = (unsigned)v;
+        return true;
+    case OPT_NUM_CSV:
+        U64_OR_FAIL("--num-csv", 0, CFP_GEN_MAX_COUNT, false);
+        o->gen.num_csv = (unsigned)v;
+        return true;
+    case OPT_SEED:
+        return cfp_cli_u64("--seed", arg, 0, UINT64_MAX, false, &o->gen.seed);
+    case OPT_MAX_SIDE:
+        U64_OR_FAIL("--max-side", 1, 65535, false);
+        t->max_side = (uint32_t)v;
+        return true;
+    case OPT_MAX_PIXELS:
+        return cfp_cli_u64("--max-pixels", arg, 1, 1ULL << 40, false, &t->max_pixels);
+    case OPT_MAX_BYTES:
+        return cfp_cli_u64("--max-bytes", arg, 1, 64ULL << 30, true, &t->fetch.max_bytes);
+    case OPT_RETRIES:
+        U64_OR_FAIL("--retries", 0, 20, false);
+        t->fetch.retries = (int)v;
+        return true;
+    case OPT_TIMEOUT:
+        return cfp_cli_seconds("--timeout", arg, 0.1, 86400, &t->fetch.timeout_s);
+    case OPT_LATENCY:
+        U64_OR_FAIL("--latency-ms", 0, 600000, false);
+        o->run_cfg.latency_ms = (int)v;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Handles one option of the generate/run command; false on a bad value. */
+static bool main_opt(struct opts *o, int c, const char *arg)
+{
+    switch (c) {
+    case 'g': o->generate = true; return true;
+    case 'd': o->gen.dir = arg; return true;
+    case 'm':
+        o->run = true;
+        if (!cfp_mode_parse(arg, &o->run_cfg.mode) || o->run_cfg.mode != CFP_MODE_SEQUENTIAL) {
+            cfp_cli_usage_error("--mode: '%s' is not a mode of this build (sequential)", arg);
+            return false;
+        }
+        return true;
+    case 'i': o->run_cfg.input = arg; o->run = true; return true;
+    case 'o': o->output_dir = arg; return true;
+    case 'r': o->results = arg; return true;
+    case OPT_REPORT: o->report = arg; return true;
+    case OPT_CACERT: o->run_cfg.task.fetch.cacert = arg; return true;
+    case OPT_INSECURE: o->run_cfg.task.fetch.insecure = true; return true;
+    case 'q': o->quiet = true; return true;
+    case 'v': o->verbose++; return true;
+    default: return main_num_opt(o, c, arg);
+    }
+}
+
+/* Derives the default output dir and report path once options are known. */
+static bool finish_opts(struct opts *o)
+{
+    struct cfp_run_cfg *r = &o->run_cfg;
+    const char *slash;
+    int n;
+
+    if (!o->output_dir) {
+        (void)snprintf(o->output_buf, sizeof(o->output_buf), DEFAULT_PROCESSED "/%s",
+                       cfp_mode_name(r->mode));
+        o->output_dir = o->output_buf;
+    }
+    if (strlen(o->output_dir) > CFP_PATH_MAX - 128) {
+        cfp_cli_usage_error("--output-dir: path longer than %d bytes", CFP_PATH_MAX - 128);
+        return false;
+    }
+    if (!o->report) {
+        slash = strrchr(o->results, '/');
+        n = snprintf(o->report_buf, sizeof(o->report_buf), "%.*sperformance_report.txt",
+                     slash ? (int)(slash - o->results + 1) : 0, o->results);
+        if (n < 0 || (size_t)n >= sizeof(o->report_buf)) {
+            cfp_cli_usage_error("--results: path too long");
+            return false;
+        }
+        o->report = o->report_buf;
+    }
+    r->task.output_dir = o->output_dir;
+    r->task.max_record = (size_t)(r->task.fetch.max_bytes < (64u << 20) ? r->task.fetch.max_bytes : (64u << 20));
+    r->dataset_dir = o->gen.dir;
+    r->results_path = o->results;
+    r->report_path = o->report;
+    r->quiet = o->quiet;
+    r->workload = r->input ? "url-list" : "dataset";
+    return true;
+}
+
+static void gen_progress(void *ctx, unsigned done, unsigned total)
+{
+    const bool *quiet = ctx;
+
+    if (!*quiet && (done == total || isatty(STDERR_FILENO)))
+        fprintf(stderr, "%sgenerating dataset: %u/%u files%s", isatty(STDERR_FILENO) ? "\r" : "",
+                done, total, done == total ? "\n" : "");
+}
+
+static int cmd_main(int argc, char **argv)
+{
+    struct opts o;
+    struct cfp_status st;
+    struct cfp_engine_stats stats;
+    int c;
+
+    opts_defaults(&o);
+    cfp_status_clear(&st);
+    while ((c = getopt_long(argc, argv, "gd:m:i:o:r:qvhV", main_longopts, NULL)) != -1) {
+        if (c == 'h') {
+            fputs(usage_text, stdout);
+            return CFP_EXIT_OK;
+        }
+        if (c == 'V') {
+            puts("cfp " CFP_VERSION);
+            return CFP_EXIT_OK;
+        }
+        if (c == '?' || !main_opt(&o, c, optarg))
+            return c == '?' ? cfp_cli_usage_error("bad option") : CFP_EXIT_USAGE;
+    }
+    if (optind < argc)
+        return cfp_cli_usage_error("unexpected argument '%s'", argv[optind]);
+    if (!o.generate && !o.run)
+        return cfp_cli_usage_error("nothing to do: give --generate-dataset and/or --mode");
+    if (!finish_opts(&o))
+        return CFP_EXIT_USAGE;
+    cfp_log_setup(o.verbose >= 2 ? CFP_LOG_DEBUG : o.verbose ? CFP_LOG_INFO : CFP_LOG_WARN, -1);
+    if (o.generate) {
+        if (cfp_gen_dataset(&o.gen, gen_progress, &o.quiet, &st) ||
+            cfp_run_write_manifest(o.gen.dir, &st)) {
+            fprintf(stderr, "cfp: generate dataset: %s\n", st.msg);
+            return CFP_EXIT_FATAL;
+        }
+    }
+    if (!o.run)
+        return CFP_EXIT_OK;
+    if (cfp_fetch_global_init(&st) || cfp_run_job(&o.run_cfg, &stats, &st)) {
+        fprintf(stderr, "cfp: %s\n", st.msg);
+        cfp_fetch_global_cleanup();
+        return CFP_EXIT_FATAL;
+    }
+    cfp_fetch_global_cleanup();
+    if (!o.quiet)
+        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed; results %s, report %s\n",
+                (long long)stats.tasks, (long long)stats.ok, (long long)stats.failed, o.results,
+                o.report);
+    return stats.failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"root", required_argument, NULL, OPT_ROOT}, {"port", required_argument, NULL, OPT_PORT},
+        {"latency-ms", required_argument, NULL, OPT_LATENCY}, {"bind", required_argument, NULL, OPT_BIND},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT}, {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    struct cfp_server_opts so = {0};
+    struct cfp_server *srv = NULL;
+    struct cfp_status st;
+    uint64_t v;
+    int c;
+
+    cfp_status_clear(&st);
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ROOT: so.root = optarg; break;
+        case OPT_BIND: so.bind_addr = optarg; break;
+        case OPT_TLS_CERT: so.tls_cert_pem = optarg; break;
+        case OPT_TLS_KEY: so.tls_key_pem = optarg; break;
+        case OPT_PORT:
+            if (!cfp_cli_u64("--port", optarg, 0, 65535, false, &v))
+                return CFP_EXIT_USAGE;
+            so.port = (uint16_t)v;
+            break;
+        case OPT_LATENCY:
+            if (!cfp_cli_u64("--latency-ms", optarg, 0, 600000, false, &v))
+                return CFP_EXIT_USAGE;
+            so.latency_ms = (unsigned)v;
+            break;
+        case 'h': fputs(usage_text, stdout); return CFP_EXIT_OK;
+        default: return cfp_cli_usage_error("serve: bad option");
+        }
+    }
+    if (!so.root || optind < argc)
+        return cfp_cli_usage_error("serve: --root DIR is required (and nothing else)");
+    if (cfp_server_start(&so, &srv, &st)) {
+        fprintf(stderr, "cfp: serve: %s\n", st.msg);
+        return CFP_EXIT_FATAL;
+    }
+    signal(SIGINT, on_stop_signal);
+    signal(SIGTERM, on_stop_signal);
+    printf("serving %s on %s://%s:%u/ (latency %u ms)\n", so.root, so.tls_cert_pem ? "https" : "http",
+           so.bind_addr ? so.bind_addr : "127.0.0.1", cfp_server_port(srv), so.latency_ms);
+    fflush(stdout);
+    while (!stop_requested)
+        pause();
+    cfp_server_stop(&srv);
+    return CFP_EXIT_OK;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"output", required_argument, NULL, 'o'},
+                                             {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *out = NULL;
+    char buf[CFP_PATH_MAX];
+    struct cfp_status st;
+    int c;
+
+    cfp_status_clear(&st);
+    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        if (c == 'o')
+            out = optarg;
+        else if (c == 'h')
+            return fputs(usage_text, stdout), CFP_EXIT_OK;
+        else
+            return cfp_cli_usage_error("report: bad option");
+    }
+    if (optind != argc - 1)
+        return cfp_cli_usage_error("report: give exactly one RESULTS.h5");
+    if (!out) {
+        const char *in = argv[optind], *slash = strrchr(in, '/');
+        (void)snprintf(buf, sizeof(buf), "%.*sperformance_report.txt",
+                       slash ? (int)(slash - in + 1) : 0, in);
+        out = buf;
+    }
+    if (cfp_report_write(argv[optind], out, &st)) {
+        fprintf(stderr, "cfp: report: %s\n", st.msg);
+        return CFP_EXIT_FATAL;
+    }
+    if (strcmp(out, "-") != 0)
+        fprintf(stderr, "cfp: report written to %s\n", out);
+    return CFP_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
+    return cmd_main(argc, argv);
 }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# jobs/deps.sh - install what cfp needs from Debian's repository, only when
+# something is missing (a re-run installs nothing and does not touch apt).
+#   jobs/deps.sh            build + run dependencies
+#   jobs/deps.sh --tests    also what the test suite uses (h5py, PIL, valgrind, openssl)
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config ca-certificates
+      libcurl4-openssl-dev libpng-dev zlib1g-dev libhdf5-dev hdf5-tools
+      libopenmpi-dev openmpi-bin libmicrohttpd-dev)
+if [ "${1:-}" = "--tests" ]; then
+  pkgs+=(python3 python3-h5py python3-numpy python3-pil valgrind openssl curl procps)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "cfp: missing packages: ${missing[*]}; run as root or install them with apt-get" >&2
+  exit 3
+fi
+echo "cfp: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,68 @@
+/* cfp_cli.c - command-line number parsing and usage errors. */
+#include "cfp_cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+bool cfp_cli_u64(const char *option, const char *s, uint64_t min, uint64_t max,
+                 bool allow_suffix, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mul = 1;
+
+    errno = 0;
+    if (!s || *s == '\0' || *s == '-')
+        goto bad;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        goto bad;
+    if (allow_suffix && *end) {
+        switch (*end++) {
+        case 'K': case 'k': mul = 1024ULL; break;
+        case 'M': case 'm': mul = 1024ULL * 1024; break;
+        case 'G': case 'g': mul = 1024ULL * 1024 * 1024; break;
+        default: goto bad;
+        }
+    }
+    if (*end || (v != 0 && mul > UINT64_MAX / v) || v * mul < min || v * mul > max)
+        goto bad;
+    *out = v * mul;
+    return true;
+bad:
+    fprintf(stderr, "cfp: %s: '%s' is not a whole number in [%llu, %llu]%s\n", option,
+            s ? s : "", (unsigned long long)min, (unsigned long long)max,
+            allow_suffix ? " (suffix K, M or G allowed)" : "");
+    return false;
+}
+
+bool cfp_cli_seconds(const char *option, const char *s, double min, double max, double *out)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = s ? strtod(s, &end) : NAN;
+    if (!s || errno || end == s || *end || !isfinite(v) || v < min || v > max) {
+        fprintf(stderr, "cfp: %s: '%s' is not a number of seconds in [%g, %g]\n", option,
+                s ? s : "", min, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+int cfp_cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("cfp: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'cfp --help' for more information.\n", stderr);
+    return CFP_EXIT_USAGE;
+}

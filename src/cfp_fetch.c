@@ -1,0 +1,289 @@
+/* cfp_fetch.c - libcurl downloads with limits and retries. */
+#include "cfp_fetch.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfp_mem.h"
+
+#define FETCH_MAX_REDIRS      5
+#define FETCH_RETRY_AFTER_MAX 30.0
+#define FETCH_BACKOFF_MAX     10.0
+
+struct cfp_fetcher {
+    CURL *h; /* owned; used by one thread */
+    struct cfp_fetch_cfg cfg;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* State of one attempt, shared with the write callback. */
+struct xfer {
+    struct cfp_fetcher *f;
+    const struct cfp_fetch_sink *sink;
+    int64_t bytes;
+    bool begun, too_big;
+    cfp_err sink_err;
+};
+
+cfp_err cfp_fetch_global_init(struct cfp_status *st)
+{
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK)
+        return cfp_status_set(st, CFP_ERR_INTERNAL, "curl_global_init: %s",
+                              curl_easy_strerror(rc));
+    return CFP_ERR_OK;
+}
+
+void cfp_fetch_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+static cfp_err xfer_begin(struct xfer *x)
+{
+    char *ct = NULL;
+
+    x->begun = true;
+    (void)curl_easy_getinfo(x->f->h, CURLINFO_CONTENT_TYPE, &ct);
+    x->sink_err = x->sink->begin(x->sink->ctx, ct);
+    return x->sink_err;
+}
+
+/* libcurl write callback: runs on the fetching thread inside curl_easy_perform. */
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = size * n;
+
+    if (!x->begun && xfer_begin(x))
+        return 0;
+    if ((uint64_t)x->bytes + len > x->f->cfg.max_bytes) {
+        x->too_big = true;
+        return 0;
+    }
+    x->bytes += (int64_t)len;
+    x->sink_err = x->sink->data(x->sink->ctx, p, len);
+    return x->sink_err ? 0 : len;
+}
+
+cfp_err cfp_fetcher_new(const struct cfp_fetch_cfg *cfg, CURLSH *share, struct cfp_fetcher **out,
+                        struct cfp_status *st)
+{
+    struct cfp_fetcher *f = cfp_calloc(1, sizeof(*f));
+
+    if (!f)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "fetcher: out of memory");
+    f->h = curl_easy_init();
+    if (!f->h) {
+        cfp_free(f);
+        return cfp_status_set(st, CFP_ERR_NOMEM, "curl_easy_init failed");
+    }
+    f->cfg = *cfg;
+    curl_easy_setopt(f->h, CURLOPT_ERRORBUFFER, f->errbuf);
+    curl_easy_setopt(f->h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(f->h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(f->h, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRS);
+    curl_easy_setopt(f->h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(f->h, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(f->h, CURLOPT_USERAGENT, "cfp/" CFP_VERSION);
+    curl_easy_setopt(f->h, CURLOPT_CONNECTTIMEOUT_MS, (long)(cfg->timeout_s * 1000));
+    curl_easy_setopt(f->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(f->h, CURLOPT_LOW_SPEED_TIME, (long)(cfg->timeout_s < 1 ? 1 : cfg->timeout_s));
+    curl_easy_setopt(f->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_bytes);
+    curl_easy_setopt(f->h, CURLOPT_BUFFERSIZE, 256L * 1024);
+    curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, on_body);
+    if (cfg->cacert)
+        curl_easy_setopt(f->h, CURLOPT_CAINFO, cfg->cacert);
+    if (cfg->insecure) {
+        curl_easy_setopt(f->h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(f->h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (share)
+        curl_easy_setopt(f->h, CURLOPT_SHARE, share);
+    *out = f;
+    return CFP_ERR_OK;
+}
+
+void cfp_fetcher_free(struct cfp_fetcher **pf)
+{
+    struct cfp_fetcher *f = pf ? *pf : NULL;
+
+    if (!f)
+        return;
+    curl_easy_cleanup(f->h);
+    cfp_free(f);
+    *pf = NULL;
+}
+
+cfp_err cfp_fetch_check_url(const char *url, struct cfp_status *st)
+{
+    CURLU *u = curl_url();
+    CURLUcode uc;
+    char *scheme = NULL;
+    cfp_err err = CFP_ERR_OK;
+
+    if (!u)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "URL parser: out of memory");
+    uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+    if (uc != CURLUE_OK) {
+        err = cfp_status_set(st, CFP_ERR_URL, "malformed URL '%s': %s", url, curl_url_strerror(uc));
+        goto out_free_url;
+    }
+    uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    if (uc != CURLUE_OK) {
+        err = cfp_status_set(st, CFP_ERR_URL, "malformed URL '%s': %s", url, curl_url_strerror(uc));
+        goto out_free_url;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0 && strcmp(scheme, "file") != 0)
+        err = cfp_status_set(st, CFP_ERR_SCHEME,
+                             "unsupported scheme '%s' in '%s' (accepted: http, https, file)",
+                             scheme, url);
+    curl_free(scheme);
+out_free_url:
+    curl_url_cleanup(u);
+    return err;
+}
+
+static bool http_transient(long status)
+{
+    return status == 429 || (status >= 500 && status <= 599);
+}
+
+static bool curl_transient(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static cfp_err curl_to_err(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return CFP_ERR_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return CFP_ERR_TIMEOUT;
+    case CURLE_TOO_MANY_REDIRECTS:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        return CFP_ERR_REDIRECT;
+    case CURLE_FILESIZE_EXCEEDED:
+        return CFP_ERR_TOO_BIG;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+        return CFP_ERR_TLS;
+    case CURLE_FILE_COULDNT_READ_FILE:
+    case CURLE_READ_ERROR:
+        return CFP_ERR_IO;
+    case CURLE_URL_MALFORMAT:
+        return CFP_ERR_URL;
+    default:
+        return CFP_ERR_TRANSFER;
+    }
+}
+
+/* Turns the outcome of one attempt into an error with a message; sets
+ * *transient when another attempt may succeed. */
+static cfp_err attempt_result(struct cfp_fetcher *f, const struct xfer *x, const char *url,
+                              CURLcode rc, long status, bool *transient, struct cfp_status *st)
+{
+    *transient = false;
+    if (x->sink_err)
+        return x->sink_err; /* the sink wrote its own message */
+    if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+        return cfp_status_set(st, CFP_ERR_TOO_BIG, "GET %s: body over --max-bytes %llu", url,
+                              (unsigned long long)f->cfg.max_bytes);
+    if (rc == CURLE_HTTP_RETURNED_ERROR || (rc == CURLE_OK && status >= 400)) {
+        *transient = http_transient(status);
+        return cfp_status_set(st, CFP_ERR_HTTP, "GET %s: HTTP %ld", url, status);
+    }
+    if (rc == CURLE_OK)
+        return CFP_ERR_OK;
+    *transient = curl_transient(rc);
+    if (rc == CURLE_UNSUPPORTED_PROTOCOL)
+        return cfp_status_set(st, CFP_ERR_REDIRECT, "GET %s: redirect refused: %s", url,
+                              f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc));
+    return cfp_status_set(st, curl_to_err(rc), "GET %s: %s: %s", url, curl_easy_strerror(rc),
+                          f->errbuf[0] ? f->errbuf : "no detail");
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts;
+
+    if (s <= 0)
+        return;
+    ts.tv_sec = (time_t)s;
+    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* The delay before attempt number `attempt` (1 = first retry). */
+static double retry_delay(const struct cfp_fetcher *f, int attempt)
+{
+    double d = f->cfg.backoff_s;
+    curl_off_t after = 0;
+
+    for (int i = 1; i < attempt && d < FETCH_BACKOFF_MAX; i++)
+        d *= 2;
+    if (d > FETCH_BACKOFF_MAX)
+        d = FETCH_BACKOFF_MAX;
+    if (curl_easy_getinfo(f->h, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+        d = (double)after < FETCH_RETRY_AFTER_MAX ? (double)after : FETCH_RETRY_AFTER_MAX;
+    return d;
+}
+
+cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_fetch_sink *sink,
+                      struct cfp_fetch_result *res, struct cfp_status *st)
+{
+    bool is_file = strncmp(url, "file:", 5) == 0;
+    cfp_err err = CFP_ERR_OK;
+
+    res->http_status = 0;
+    res->attempts = 0;
+    res->bytes = 0;
+    curl_easy_setopt(f->h, CURLOPT_URL, url);
+    curl_easy_setopt(f->h, CURLOPT_PROTOCOLS_STR, is_file ? "file" : "http,https");
+    for (int attempt = 0;; attempt++) {
+        struct xfer x = {f, sink, 0, false, false, CFP_ERR_OK};
+        struct cfp_status tmp;
+        bool transient;
+        long status = 0;
+        CURLcode rc;
+
+        f->errbuf[0] = '\0';
+        curl_easy_setopt(f->h, CURLOPT_WRITEDATA, &x);
+        rc = curl_easy_perform(f->h);
+        (void)curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &status);
+        res->attempts = attempt + 1;
+        res->http_status = is_file ? 0 : (int32_t)status;
+        res->bytes = x.bytes;
+        if (rc == CURLE_OK && !x.begun)
+            (void)xfer_begin(&x); /* empty body: the sink still sees begin */
+        cfp_status_clear(&tmp);
+        err = attempt_result(f, &x, url, rc, status, &transient, &tmp);
+        if (!err || !transient || attempt >= f->cfg.retries) {
+            if (err && !x.sink_err)
+                cfp_status_set(st, tmp.code, "%s", tmp.msg);
+            break;
+        }
+        sink->reset(sink->ctx);
+        sleep_s(retry_delay(f, attempt + 1));
+    }
+    return err;
+}

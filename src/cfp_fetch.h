@@ -1,0 +1,74 @@
+/* cfp_fetch.h - downloading one URL with libcurl: limits, redirects, retries.
+ *
+ * Policy (the same for every engine):
+ * - http and https over libcurl; file:// only as the URL given, never as a
+ *   redirect target (CURLOPT_REDIR_PROTOCOLS_STR is "http,https");
+ * - at most 5 redirects; connect timeout and stall timeout (< 1 byte/s for
+ *   timeout_s seconds) from cfg->timeout_s;
+ * - max_bytes enforced while receiving: the transfer stops at the limit;
+ * - HTTP status >= 400 fails, with the status in the result;
+ * - transient failures (connection errors, resets, timeouts, truncated
+ *   bodies, 429 and 5xx) are retried up to cfg->retries times with
+ *   exponential backoff, honouring Retry-After (capped at 30 s).
+ * A struct cfp_fetcher owns one CURL easy handle, reused for every URL so
+ * that connections stay alive; it belongs to one thread. */
+#ifndef CFP_FETCH_H
+#define CFP_FETCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "cfp_err.h"
+
+struct cfp_fetch_cfg {
+    uint64_t max_bytes;  /* body limit */
+    double timeout_s;    /* connect and stall timeout */
+    int retries;         /* extra attempts for transient failures */
+    double backoff_s;    /* first retry delay; doubles each time, capped at 10 s */
+    const char *cacert;  /* CA bundle for https, NULL = system default */
+    bool insecure;       /* skip TLS verification */
+};
+
+/* Where the body goes. Callbacks run on the fetching thread. A callback that
+ * returns an error stops the transfer; it has already written its message
+ * into the status passed to cfp_fetch_url(), and that error is returned
+ * unchanged (never retried). */
+struct cfp_fetch_sink {
+    /* Once per attempt, before the first body byte (or at the end for an
+     * empty body), with the Content-Type header or NULL. */
+    cfp_err (*begin)(void *ctx, const char *content_type);
+    cfp_err (*data)(void *ctx, const void *p, size_t n);
+    /* The attempt failed and will be retried: forget what was received. */
+    void (*reset)(void *ctx);
+    void *ctx;
+};
+
+struct cfp_fetch_result {
+    int32_t http_status; /* last status, 0 when there was no HTTP reply */
+    int32_t attempts;
+    int64_t bytes; /* body bytes of the last attempt */
+};
+
+struct cfp_fetcher;
+
+/* share may be NULL or a CURLSH * the caller keeps alive longer than the
+ * fetcher. Caller frees with cfp_fetcher_free(). */
+cfp_err cfp_fetcher_new(const struct cfp_fetch_cfg *cfg, CURLSH *share, struct cfp_fetcher **out,
+                        struct cfp_status *st);
+void cfp_fetcher_free(struct cfp_fetcher **pf);
+
+/* Checks that url parses and has an accepted scheme (http, https, file).
+ * CFP_ERR_URL for a malformed URL, CFP_ERR_SCHEME for any other scheme. */
+cfp_err cfp_fetch_check_url(const char *url, struct cfp_status *st);
+
+/* Fetches url into sink, retrying as the policy says. */
+cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_fetch_sink *sink,
+                      struct cfp_fetch_result *res, struct cfp_status *st);
+
+/* Call once at program start (before threads) and once at the end. */
+cfp_err cfp_fetch_global_init(struct cfp_status *st);
+void cfp_fetch_global_cleanup(void);
+
+#endif

@@ -1,0 +1,216 @@
+/* cfp_out.c - safe output names and atomic output files. */
+#include "cfp_out.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfp_clock.h"
+#include "cfp_mem.h"
+#include "cfp_sha256.h"
+
+#define OUT_STEM_MAX 80
+#define OUT_BUF_SIZE 65536
+
+struct cfp_out {
+    int fd;
+    char tmp[CFP_PATH_MAX];
+    char final[CFP_PATH_MAX];
+    struct cfp_sha256 sha;
+    int64_t size;
+    double seconds;
+    size_t fill;
+    cfp_err err; /* first write error, reported at commit */
+    char errmsg[CFP_MSG_MAX];
+    unsigned char buf[OUT_BUF_SIZE];
+};
+
+/* Distinguishes temporary names of outputs written concurrently by threads of
+ * one process; the pid distinguishes processes (MPI ranks). */
+static atomic_uint out_seq;
+
+static bool safe_byte(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+}
+
+/* Finds the last path segment of url: after the scheme and authority, before
+ * any query or fragment. Sets *len. */
+static const char *url_last_segment(const char *url, size_t *len)
+{
+    const char *p = strstr(url, "://");
+    const char *end, *seg;
+
+    p = p ? p + 3 : url;
+    end = p + strcspn(p, "?#");
+    seg = p;
+    for (const char *q = p; q < end; q++)
+        if (*q == '/')
+            seg = q + 1;
+    if (seg == p && strstr(url, "://"))
+        seg = end; /* only an authority: no name */
+    *len = (size_t)(end - seg);
+    return seg;
+}
+
+void cfp_out_name(int64_t index, const char *url, const char *ext, char *name, size_t size)
+{
+    char stem[OUT_STEM_MAX + 1];
+    size_t len, n = 0, i;
+    const char *seg = url_last_segment(url, &len);
+    const char *dot = NULL;
+
+    for (i = 0; i < len; i++)
+        if (seg[i] == '.')
+            dot = seg + i;
+    if (dot && dot > seg)
+        len = (size_t)(dot - seg);
+    for (i = 0; i < len && n < OUT_STEM_MAX; i++) {
+        unsigned char c = (unsigned char)seg[i];
+        if (n == 0 && c == '.')
+            continue;
+        stem[n++] = safe_byte(c) ? (char)c : '_';
+    }
+    stem[n] = '\0';
+    if (n == 0)
+        memcpy(stem, "file", 5);
+    if (size > 32 && strlen(stem) > size - 32)
+        stem[size - 32] = '\0';
+    (void)snprintf(name, size, "%06lld_%s.%s", (long long)index, stem, ext);
+}
+
+cfp_err cfp_out_open(const char *dir, const char *name, struct cfp_out **out,
+                     struct cfp_status *st)
+{
+    struct cfp_out *o = cfp_malloc(sizeof(*o));
+    int n1, n2;
+
+    if (!o)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "output %s: out of memory", name);
+    n1 = snprintf(o->final, sizeof(o->final), "%s/%s", dir, name);
+    n2 = snprintf(o->tmp, sizeof(o->tmp), "%s/.%s.tmp-%ld-%u", dir, name, (long)getpid(),
+                  atomic_fetch_add(&out_seq, 1));
+    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof(o->final) || (size_t)n2 >= sizeof(o->tmp)) {
+        cfp_free(o);
+        return cfp_status_set(st, CFP_ERR_IO, "output %s/%s: path too long", dir, name);
+    }
+    o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (o->fd < 0) {
+        cfp_status_set(st, CFP_ERR_IO, "create %s: %s", o->tmp, strerror(errno));
+        cfp_free(o);
+        return CFP_ERR_IO;
+    }
+    cfp_sha256_init(&o->sha);
+    o->size = 0;
+    o->seconds = 0;
+    o->fill = 0;
+    o->err = CFP_ERR_OK;
+    o->errmsg[0] = '\0';
+    *out = o;
+    return CFP_ERR_OK;
+}
+
+/* Records the first I/O failure of o ("write /out/x.png: No space left"). */
+static cfp_err out_fail(struct cfp_out *o, const char *what, const char *path, int errnum)
+{
+    /* Truncation keeps the start of a long path; the message is bounded. */
+    if (snprintf(o->errmsg, sizeof(o->errmsg), "%s %s: %s", what, path, strerror(errnum)) < 0)
+        o->errmsg[0] = '\0';
+    o->err = CFP_ERR_IO;
+    return o->err;
+}
+
+static cfp_err drain(struct cfp_out *o)
+{
+    size_t off = 0;
+
+    while (off < o->fill) {
+        ssize_t w = write(o->fd, o->buf + off, o->fill - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return out_fail(o, "write", o->tmp, errno);
+        off += (size_t)w;
+    }
+    o->fill = 0;
+    return CFP_ERR_OK;
+}
+
+cfp_err cfp_out_write(void *ctx, const void *data, size_t len)
+{
+    struct cfp_out *o = ctx;
+    const unsigned char *p = data;
+    double t0 = cfp_now();
+
+    if (o->err)
+        return o->err;
+    cfp_sha256_update(&o->sha, data, len);
+    o->size += (int64_t)len;
+    while (len > 0) {
+        size_t take = OUT_BUF_SIZE - o->fill;
+        if (take > len)
+            take = len;
+        memcpy(o->buf + o->fill, p, take);
+        o->fill += take, p += take, len -= take;
+        if (o->fill == OUT_BUF_SIZE && drain(o))
+            break;
+    }
+    o->seconds += cfp_now() - t0;
+    return o->err;
+}
+
+cfp_err cfp_out_commit(struct cfp_out **po, char path[CFP_PATH_MAX], char digest[CFP_DIGEST_HEX],
+                       int64_t *size, struct cfp_status *st)
+{
+    struct cfp_out *o = *po;
+    double t0 = cfp_now();
+    cfp_err err;
+
+    err = o->err ? o->err : drain(o);
+    if (err)
+        goto out_abort;
+    if (close(o->fd) != 0) {
+        o->fd = -1;
+        err = out_fail(o, "close", o->tmp, errno);
+        goto out_abort;
+    }
+    o->fd = -1;
+    if (rename(o->tmp, o->final) != 0) {
+        err = out_fail(o, "rename", o->final, errno);
+        goto out_abort;
+    }
+    o->seconds += cfp_now() - t0;
+    memcpy(path, o->final, CFP_PATH_MAX);
+    cfp_sha256_final_hex(&o->sha, digest);
+    *size = o->size;
+    cfp_free(o);
+    *po = NULL;
+    return CFP_ERR_OK;
+
+out_abort:
+    cfp_status_set(st, err, "%s", o->errmsg);
+    cfp_out_abort(po);
+    return err;
+}
+
+void cfp_out_abort(struct cfp_out **po)
+{
+    struct cfp_out *o = po ? *po : NULL;
+
+    if (!o)
+        return;
+    if (o->fd >= 0)
+        close(o->fd);
+    (void)unlink(o->tmp);
+    cfp_free(o);
+    *po = NULL;
+}
+
+double cfp_out_seconds(const struct cfp_out *o)
+{
+    return o ? o->seconds : 0.0;
+}

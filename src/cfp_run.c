@@ -1,0 +1,231 @@
+/* cfp_run.c - one run of one mode, from the task source to the report. */
+#include "cfp_run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfp_clock.h"
+#include "cfp_h5.h"
+#include "cfp_log.h"
+#include "cfp_mem.h"
+#include "cfp_progress.h"
+#include "cfp_report.h"
+#include "cfp_server.h"
+#include "cfp_urllist.h"
+
+cfp_err cfp_mkdirs(const char *dir, struct cfp_status *st)
+{
+    char path[CFP_PATH_MAX];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof(path))
+        return cfp_status_set(st, CFP_ERR_IO, "create directory '%s': bad path", dir);
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        path[i] = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return cfp_status_set(st, CFP_ERR_IO, "create directory %s: %s", path,
+                                  strerror(errno));
+        path[i] = i == n ? '\0' : '/';
+    }
+    return CFP_ERR_OK;
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int manifest_filter(const struct dirent *d)
+{
+    return d->d_name[0] != '.' && strcmp(d->d_name, CFP_MANIFEST_NAME) != 0;
+}
+
+cfp_err cfp_run_write_manifest(const char *dataset_dir, struct cfp_status *st)
+{
+    char path[CFP_PATH_MAX], tmp[CFP_PATH_MAX + 8];
+    struct dirent **names = NULL;
+    cfp_err err = CFP_ERR_OK;
+    FILE *f;
+    int n;
+
+    (void)snprintf(path, sizeof(path), "%s/%s", dataset_dir, CFP_MANIFEST_NAME);
+    (void)snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    n = scandir(dataset_dir, &names, manifest_filter, name_cmp);
+    if (n < 0)
+        return cfp_status_set(st, CFP_ERR_IO, "list %s: %s", dataset_dir, strerror(errno));
+    f = fopen(tmp, "w");
+    if (!f) {
+        err = cfp_status_set(st, CFP_ERR_IO, "create %s: %s", tmp, strerror(errno));
+        goto out_free_names;
+    }
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s\n", names[i]->d_name);
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        err = cfp_status_set(st, CFP_ERR_IO, "write %s: %s", path, strerror(errno));
+out_free_names:
+    for (int i = 0; i < n; i++)
+        free(names[i]); /* allocated by scandir with malloc */
+    free(names);
+    return err;
+}
+
+/* Counts the URL lines of path (for the progress total); -1 if unknown. */
+static int64_t count_tasks(const char *path)
+{
+    struct cfp_urllist *ul = NULL;
+    struct cfp_task *t;
+    int64_t n = 0;
+    bool done = false;
+
+    if (strcmp(path, "-") == 0)
+        return -1;
+    t = cfp_malloc(sizeof(*t));
+    if (!t || cfp_urllist_open(path, NULL, &ul, NULL)) {
+        cfp_free(t);
+        return -1;
+    }
+    while (cfp_urllist_next(ul, t, &done, NULL) == CFP_ERR_OK && !done)
+        n++;
+    cfp_urllist_close(&ul);
+    cfp_free(t);
+    return n;
+}
+
+/* The HDF5 writer as a result sink. */
+static cfp_err h5_push(struct cfp_sink *s, const struct cfp_record *r, struct cfp_status *st)
+{
+    return cfp_h5_append(s->ctx, r, st);
+}
+
+static void fill_info(const struct cfp_run_cfg *cfg, struct cfp_run_info *info)
+{
+    memset(info, 0, sizeof(*info));
+    (void)snprintf(info->mode, sizeof(info->mode), "%s", cfp_mode_name(cfg->mode));
+    (void)snprintf(info->engine, sizeof(info->engine), "%s", cfp_mode_name(cfg->mode));
+    (void)snprintf(info->workload, sizeof(info->workload), "%s",
+                   cfg->workload ? cfg->workload : "default");
+    cfp_iso8601_now(info->started, sizeof(info->started));
+    (void)snprintf(info->input, sizeof(info->input), "%s",
+                   cfg->input ? cfg->input : cfg->dataset_dir);
+    (void)snprintf(info->output_dir, sizeof(info->output_dir), "%s", cfg->task.output_dir);
+    info->ranks = 1;
+    info->workers = cfg->workers;
+    info->concurrency = cfg->concurrency;
+    info->latency_ms = cfg->input ? 0 : cfg->latency_ms;
+    info->max_side = (int32_t)cfg->task.max_side;
+}
+
+/* Opens the task source: the URL list, or the dataset's manifest with every
+ * name prefixed by the embedded server's base URL. */
+static cfp_err open_source(const struct cfp_run_cfg *cfg, struct cfp_server **srv,
+                           struct cfp_urllist **ul, int64_t *total, struct cfp_status *st)
+{
+    struct cfp_server_opts so = {0};
+    char manifest[CFP_PATH_MAX], prefix[64];
+    cfp_err err;
+
+    if (cfg->input) {
+        *total = count_tasks(cfg->input);
+        return cfp_urllist_open(cfg->input, NULL, ul, st);
+    }
+    (void)snprintf(manifest, sizeof(manifest), "%s/%s", cfg->dataset_dir, CFP_MANIFEST_NAME);
+    if (access(manifest, R_OK) != 0)
+        return cfp_status_set(st, CFP_ERR_IO,
+                              "no dataset in %s (%s missing): run cfp --generate-dataset first, "
+                              "or give --input FILE",
+                              cfg->dataset_dir, CFP_MANIFEST_NAME);
+    so.root = cfg->dataset_dir;
+    so.latency_ms = (unsigned)cfg->latency_ms;
+    err = cfp_server_start(&so, srv, st);
+    if (err)
+        return err;
+    (void)snprintf(prefix, sizeof(prefix), "http://127.0.0.1:%u/", cfp_server_port(*srv));
+    cfp_log(CFP_LOG_INFO, "serving %s at %s (latency %d ms)", cfg->dataset_dir, prefix,
+            cfg->latency_ms);
+    *total = count_tasks(manifest);
+    return cfp_urllist_open(manifest, prefix, ul, st);
+}
+
+/* Completes info with what the run measured. */
+static void finish_info(struct cfp_run_info *info, const struct cfp_engine_stats *stats,
+                        double wall_s, double u0, double s0, bool complete)
+{
+    double u1, s1;
+    int64_t rss;
+
+    cfp_rusage(&u1, &s1, &rss);
+    info->wall_s = wall_s;
+    info->cpu_user_s = u1 - u0;
+    info->cpu_sys_s = s1 - s0;
+    info->peak_rss_kb = rss;
+    info->tasks = stats->tasks;
+    info->ok = stats->ok;
+    info->failed = stats->failed;
+    info->bytes_in = stats->bytes_in;
+    info->bytes_out = stats->bytes_out;
+    info->complete = complete ? 1 : 0;
+}
+
+cfp_err cfp_run_job(const struct cfp_run_cfg *cfg, struct cfp_engine_stats *stats,
+                    struct cfp_status *st)
+{
+    struct cfp_run_cfg run = *cfg;
+    struct cfp_server *srv = NULL;
+    struct cfp_urllist *ul = NULL;
+    struct cfp_h5 *h5 = NULL;
+    struct cfp_run_info info;
+    struct cfp_sink h5sink;
+    struct cfp_source src;
+    struct cfp_progress prog;
+    char run_id[64];
+    int64_t total = -1, rss0;
+    double u0, s0, t0;
+    cfp_err err, run_err;
+
+    memset(stats, 0, sizeof(*stats));
+    err = cfp_mkdirs(run.task.output_dir, st);
+    if (err)
+        return err;
+    err = cfp_h5_open(run.results_path, &h5, st);
+    if (err)
+        return err;
+    err = open_source(&run, &srv, &ul, &total, st);
+    if (err)
+        goto out_close_h5;
+    fill_info(&run, &info);
+    err = cfp_h5_run_begin(h5, &info, run_id, sizeof(run_id), st);
+    if (err)
+        goto out_close_source;
+    cfp_rusage(&u0, &s0, &rss0);
+    t0 = cfp_now();
+    run.task.t0 = t0;
+    src = cfp_urllist_source(ul);
+    h5sink.push = h5_push;
+    h5sink.ctx = h5;
+    cfp_progress_init(&prog, &h5sink, cfp_mode_name(run.mode), total, run.quiet);
+    run_err = cfp_engine_run(run.mode, &run.task, &src, &prog.sink, stats, st);
+    cfp_progress_end(&prog);
+    finish_info(&info, stats, cfp_now() - t0, u0, s0, run_err == CFP_ERR_OK);
+    /* Close the run even when it failed, so that what finished is kept. */
+    err = cfp_h5_run_end(h5, &info, run_err ? NULL : st);
+    if (run_err)
+        err = run_err;
+    cfp_log(CFP_LOG_INFO, "run %s: %lld tasks, %lld failed, %.2f s", run_id,
+            (long long)stats->tasks, (long long)stats->failed, info.wall_s);
+out_close_source:
+    cfp_urllist_close(&ul);
+    cfp_server_stop(&srv);
+out_close_h5:
+    cfp_h5_close(&h5);
+    if (!err && run.report_path)
+        err = cfp_report_write(run.results_path, run.report_path, st);
+    return err;
+}

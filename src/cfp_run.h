@@ -1,0 +1,43 @@
+/* cfp_run.h - one run of one mode, end to end: open the task source (a URL
+ * list, or the dataset served by the embedded loopback server), record the
+ * run in the HDF5 file, drive the engine, close the run, write the report.
+ * The CLI and later the comparison call this; mpi/ reuses its pieces. */
+#ifndef CFP_RUN_H
+#define CFP_RUN_H
+
+#include <stdbool.h>
+
+#include "cfp_engine.h"
+#include "cfp_task.h"
+
+struct cfp_run_cfg {
+    enum cfp_mode mode;
+    struct cfp_task_cfg task;   /* output_dir and limits; t0 is set by the run */
+    const char *input;          /* URL list path ("-" = stdin), or NULL: dataset */
+    const char *dataset_dir;    /* served over HTTP when input is NULL */
+    const char *results_path;   /* HDF5 file, appended to */
+    const char *report_path;    /* text report, regenerated; NULL = none */
+    const char *workload;       /* label stored with the run */
+    int latency_ms;             /* embedded server's per-request latency */
+    int workers, concurrency;   /* recorded; used by concurrent engines */
+    bool quiet;                 /* no progress line */
+};
+
+/* Name of the list of dataset files, one relative name per line, written by
+ * cfp_run_write_manifest() after generating a dataset. */
+#define CFP_MANIFEST_NAME "manifest.txt"
+
+/* Writes dataset_dir/manifest.txt listing the regular, non-hidden files of
+ * the directory in byte order (the manifest itself excluded). */
+cfp_err cfp_run_write_manifest(const char *dataset_dir, struct cfp_status *st);
+
+/* Creates dir and its parents (mode 0755); succeeds if it exists. */
+cfp_err cfp_mkdirs(const char *dir, struct cfp_status *st);
+
+/* Runs cfg->mode over the input. On return stats holds the counts. Returns
+ * an error only when the run could not be carried out (fatal); failed tasks
+ * are counted in stats->failed. */
+cfp_err cfp_run_job(const struct cfp_run_cfg *cfg, struct cfp_engine_stats *stats,
+                    struct cfp_status *st);
+
+#endif

@@ -1,0 +1,105 @@
+/* cfp_task.c - the per-task pipeline shared by every engine. */
+#include "cfp_task.h"
+
+#include <string.h>
+
+#include "cfp_buf.h"
+#include "cfp_clock.h"
+#include "cfp_mem.h"
+#include "cfp_proc.h"
+
+struct cfp_worker {
+    const struct cfp_task_cfg *cfg;
+    int id;
+    struct cfp_fetcher *fetcher; /* owned */
+    struct cfp_buf body;         /* image bodies, reused */
+};
+
+cfp_err cfp_worker_new(const struct cfp_task_cfg *cfg, int id, CURLSH *share,
+                       struct cfp_worker **out, struct cfp_status *st)
+{
+    struct cfp_worker *w = cfp_calloc(1, sizeof(*w));
+    cfp_err err;
+
+    if (!w)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "worker %d: out of memory", id);
+    err = cfp_fetcher_new(&cfg->fetch, share, &w->fetcher, st);
+    if (err) {
+        cfp_free(w);
+        return err;
+    }
+    w->cfg = cfg;
+    w->id = id;
+    cfp_buf_init(&w->body, cfg->fetch.max_bytes);
+    *out = w;
+    return CFP_ERR_OK;
+}
+
+void cfp_worker_free(struct cfp_worker **pw)
+{
+    struct cfp_worker *w = pw ? *pw : NULL;
+
+    if (!w)
+        return;
+    cfp_fetcher_free(&w->fetcher);
+    cfp_buf_free(&w->body);
+    cfp_free(w);
+    *pw = NULL;
+}
+
+/* Copies a failure into the record. */
+static void record_fail(struct cfp_record *r, const struct cfp_status *st)
+{
+    r->code = st->code;
+    (void)snprintf(r->error, sizeof(r->error), "%s", st->msg[0] ? st->msg : cfp_strerror(st->code));
+    r->output[0] = '\0';
+    r->digest[0] = '\0';
+    r->bytes_out = 0;
+}
+
+void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_record *r)
+{
+    struct cfp_status st;
+    struct cfp_fetch_result res = {0, 0, 0};
+    struct cfp_fetch_sink sink;
+    struct cfp_proc *proc = NULL;
+    double t_begin = cfp_now(), t_end;
+    cfp_err err;
+
+    cfp_status_clear(&st);
+    cfp_record_init(r, t);
+    r->rank = w->cfg->rank;
+    r->worker = w->id;
+    r->t_start = t_begin - w->cfg->t0;
+    if (t->url_truncated) {
+        err = cfp_status_set(&st, CFP_ERR_URL, "URL too long (over %d bytes)", CFP_URL_MAX - 1);
+        goto out;
+    }
+    err = cfp_fetch_check_url(t->url, &st);
+    if (err)
+        goto out;
+    err = cfp_proc_new(w->cfg, t, &w->body, &st, &proc);
+    if (err)
+        goto out;
+    sink = cfp_proc_sink(proc);
+    err = cfp_fetch_url(w->fetcher, t->url, &sink, &res, &st);
+    r->http_status = res.http_status;
+    r->attempts = res.attempts;
+    r->bytes_in = res.bytes;
+    if (!err)
+        err = cfp_proc_finish(proc, r);
+    else
+        memcpy(r->kind, cfp_proc_kind(proc), strlen(cfp_proc_kind(proc)) + 1);
+out:
+    t_end = cfp_now();
+    if (proc) {
+        double proc_s = cfp_proc_seconds(proc);
+        r->t_process = proc_s > r->t_write ? proc_s - r->t_write : 0;
+        r->t_fetch = (t_end - t_begin) - proc_s;
+        if (r->t_fetch < 0)
+            r->t_fetch = 0;
+    }
+    cfp_proc_free(&proc);
+    if (err)
+        record_fail(r, &st);
+}

@@ -1,0 +1,8 @@
+# End-to-end tests: the real cfp binary against real loopback servers, with
+# the HDF5 results read back by h5py.
+cfp_script_test(NAME e2e_badinput COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_badinput.py
+                LABELS e2e)
+cfp_script_test(NAME e2e_dataset COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_dataset.py
+                LABELS e2e)
+cfp_script_test(NAME e2e_cli COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_cli.py
+                LABELS e2e)
