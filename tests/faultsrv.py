@@ -86,6 +86,9 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        pass  # clients that give up mid-reply (max-bytes, redirects) are expected
+
 
 def main():
     srv = Server(("127.0.0.1", 0), Handler)
