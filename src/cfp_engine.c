@@ -1,7 +1,10 @@
-/* cfp_engine.c - mode names and the sequential engine. */
+/* cfp_engine.c - mode names, defaults, dispatch, and the sequential engine. */
 #include "cfp_engine.h"
 
 #include <string.h>
+#include <unistd.h>
+
+#include "cfp_engine_internal.h"
 
 static const char *const mode_names[CFP_MODE_COUNT_] = {"sequential", "threading", "async", "mpi"};
 
@@ -24,7 +27,7 @@ bool cfp_mode_parse(const char *s, enum cfp_mode *m)
     return false;
 }
 
-static void count(struct cfp_engine_stats *s, const struct cfp_record *r)
+void cfp_engine_count(struct cfp_engine_stats *s, const struct cfp_record *r)
 {
     s->tasks++;
     if (r->code == CFP_ERR_OK)
@@ -54,7 +57,7 @@ static cfp_err run_sequential(const struct cfp_task_cfg *cfg, struct cfp_source 
         if (err || done)
             break;
         cfp_task_run(w, &t, &r);
-        count(stats, &r);
+        cfp_engine_count(stats, &r);
         err = sink->push(sink, &r, st);
         if (err)
             break;
@@ -63,7 +66,41 @@ static cfp_err run_sequential(const struct cfp_task_cfg *cfg, struct cfp_source 
     return err;
 }
 
-cfp_err cfp_engine_run(enum cfp_mode mode, const struct cfp_task_cfg *cfg, struct cfp_source *src,
+static int cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+void cfp_engine_defaults(enum cfp_mode m, struct cfp_engine_opts *eo)
+{
+    int c = cores();
+
+    eo->cpu_slots = c;
+    switch (m) {
+    case CFP_MODE_THREADS:
+        /* Threads block during transfers, so the pool is sized for I/O
+         * overlap (8 per core, at most 64); image work is still capped at
+         * one job per core by cpu_slots. */
+        eo->workers = 8 * c > 64 ? 64 : 8 * c;
+        eo->concurrency = eo->workers;
+        break;
+    case CFP_MODE_ASYNC:
+        /* One loop multiplexes transfers cheaply: 64 in flight; the CPU
+         * pool has one thread per core, since it never waits on the network. */
+        eo->workers = c;
+        eo->concurrency = 64;
+        break;
+    default:
+        eo->workers = 1;
+        eo->concurrency = 1;
+        eo->cpu_slots = 1;
+        break;
+    }
+}
+
+cfp_err cfp_engine_run(enum cfp_mode mode, const struct cfp_engine_opts *eo,
+                       const struct cfp_task_cfg *cfg, struct cfp_source *src,
                        struct cfp_sink *sink, struct cfp_engine_stats *stats,
                        struct cfp_status *st)
 {
@@ -71,6 +108,10 @@ cfp_err cfp_engine_run(enum cfp_mode mode, const struct cfp_task_cfg *cfg, struc
     switch (mode) {
     case CFP_MODE_SEQUENTIAL:
         return run_sequential(cfg, src, sink, stats, st);
+    case CFP_MODE_THREADS:
+        return cfp_engine_run_threads(eo, cfg, src, sink, stats, st);
+    case CFP_MODE_ASYNC:
+        return cfp_engine_run_async(eo, cfg, src, sink, stats, st);
     default:
         return cfp_status_set(st, CFP_ERR_USAGE, "mode '%s' is not available in this build",
                               cfp_mode_name(mode));

@@ -38,6 +38,20 @@ const char *cfp_mode_name(enum cfp_mode m);
 /* Parses a mode name or alias ("threads"); false when unknown. */
 bool cfp_mode_parse(const char *s, enum cfp_mode *m);
 
+/* How much concurrency an engine uses (ignored by sequential).
+ * threading: workers = threads in the pool, concurrency = transfers in
+ *            flight (a counting semaphore), cpu_slots = image jobs at once;
+ * async:     concurrency = transfers in flight on the event loop,
+ *            workers = CPU threads processing finished bodies. */
+struct cfp_engine_opts {
+    int workers;
+    int concurrency;
+    int cpu_slots;
+};
+
+/* Defaults from the machine's cores for mode m (see README, "Engines"). */
+void cfp_engine_defaults(enum cfp_mode m, struct cfp_engine_opts *eo);
+
 /* What a run counted; filled by the engine. */
 struct cfp_engine_stats {
     int64_t tasks, ok, failed, bytes_in, bytes_out;
@@ -47,7 +61,8 @@ struct cfp_engine_stats {
  * pushes one record per task to sink, in completion order. Returns an error
  * only when the run itself cannot go on (source or sink failed); task
  * failures are in the records and counted in stats. */
-cfp_err cfp_engine_run(enum cfp_mode mode, const struct cfp_task_cfg *cfg, struct cfp_source *src,
+cfp_err cfp_engine_run(enum cfp_mode mode, const struct cfp_engine_opts *eo,
+                       const struct cfp_task_cfg *cfg, struct cfp_source *src,
                        struct cfp_sink *sink, struct cfp_engine_stats *stats,
                        struct cfp_status *st);
 

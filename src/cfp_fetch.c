@@ -14,16 +14,6 @@
 struct cfp_fetcher {
     CURL *h; /* owned; used by one thread */
     struct cfp_fetch_cfg cfg;
-    char errbuf[CURL_ERROR_SIZE];
-};
-
-/* State of one attempt, shared with the write callback. */
-struct xfer {
-    struct cfp_fetcher *f;
-    const struct cfp_fetch_sink *sink;
-    int64_t bytes;
-    bool begun, too_big;
-    cfp_err sink_err;
 };
 
 cfp_err cfp_fetch_global_init(struct cfp_status *st)
@@ -40,31 +30,70 @@ void cfp_fetch_global_cleanup(void)
     curl_global_cleanup();
 }
 
-static cfp_err xfer_begin(struct xfer *x)
+static cfp_err xfer_begin(struct cfp_fetch_xfer *x)
 {
     char *ct = NULL;
 
     x->begun = true;
-    (void)curl_easy_getinfo(x->f->h, CURLINFO_CONTENT_TYPE, &ct);
+    (void)curl_easy_getinfo(x->h, CURLINFO_CONTENT_TYPE, &ct);
     x->sink_err = x->sink->begin(x->sink->ctx, ct);
     return x->sink_err;
 }
 
-/* libcurl write callback: runs on the fetching thread inside curl_easy_perform. */
+/* libcurl write callback: runs on the thread driving the handle. */
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
-    struct xfer *x = ud;
+    struct cfp_fetch_xfer *x = ud;
     size_t len = size * n;
 
     if (!x->begun && xfer_begin(x))
         return 0;
-    if ((uint64_t)x->bytes + len > x->f->cfg.max_bytes) {
+    if ((uint64_t)x->bytes + len > x->cfg->max_bytes) {
         x->too_big = true;
         return 0;
     }
     x->bytes += (int64_t)len;
     x->sink_err = x->sink->data(x->sink->ctx, p, len);
     return x->sink_err ? 0 : len;
+}
+
+void cfp_fetch_setup_handle(CURL *h, const struct cfp_fetch_cfg *cfg, CURLSH *share)
+{
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRS);
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "cfp/" CFP_VERSION);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(cfg->timeout_s * 1000));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(cfg->timeout_s < 1 ? 1 : cfg->timeout_s));
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_bytes);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    if (cfg->cacert)
+        curl_easy_setopt(h, CURLOPT_CAINFO, cfg->cacert);
+    if (cfg->insecure) {
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (share)
+        curl_easy_setopt(h, CURLOPT_SHARE, share);
+}
+
+void cfp_fetch_xfer_start(struct cfp_fetch_xfer *x, CURL *h, const struct cfp_fetch_cfg *cfg,
+                          const struct cfp_fetch_sink *sink, const char *url)
+{
+    memset(x, 0, sizeof(*x));
+    x->h = h;
+    x->cfg = cfg;
+    x->sink = sink;
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    /* file:// only as the URL given; redirects are limited to http(s) above. */
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
+                     strncmp(url, "file:", 5) == 0 ? "file" : "http,https");
 }
 
 cfp_err cfp_fetcher_new(const struct cfp_fetch_cfg *cfg, CURLSH *share, struct cfp_fetcher **out,
@@ -80,27 +109,7 @@ cfp_err cfp_fetcher_new(const struct cfp_fetch_cfg *cfg, CURLSH *share, struct c
         return cfp_status_set(st, CFP_ERR_NOMEM, "curl_easy_init failed");
     }
     f->cfg = *cfg;
-    curl_easy_setopt(f->h, CURLOPT_ERRORBUFFER, f->errbuf);
-    curl_easy_setopt(f->h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(f->h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(f->h, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRS);
-    curl_easy_setopt(f->h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(f->h, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(f->h, CURLOPT_USERAGENT, "cfp/" CFP_VERSION);
-    curl_easy_setopt(f->h, CURLOPT_CONNECTTIMEOUT_MS, (long)(cfg->timeout_s * 1000));
-    curl_easy_setopt(f->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(f->h, CURLOPT_LOW_SPEED_TIME, (long)(cfg->timeout_s < 1 ? 1 : cfg->timeout_s));
-    curl_easy_setopt(f->h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_bytes);
-    curl_easy_setopt(f->h, CURLOPT_BUFFERSIZE, 256L * 1024);
-    curl_easy_setopt(f->h, CURLOPT_WRITEFUNCTION, on_body);
-    if (cfg->cacert)
-        curl_easy_setopt(f->h, CURLOPT_CAINFO, cfg->cacert);
-    if (cfg->insecure) {
-        curl_easy_setopt(f->h, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(f->h, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (share)
-        curl_easy_setopt(f->h, CURLOPT_SHARE, share);
+    cfp_fetch_setup_handle(f->h, &f->cfg, share);
     *out = f;
     return CFP_ERR_OK;
 }
@@ -198,15 +207,17 @@ static cfp_err curl_to_err(CURLcode rc)
 
 /* Turns the outcome of one attempt into an error with a message; sets
  * *transient when another attempt may succeed. */
-static cfp_err attempt_result(struct cfp_fetcher *f, const struct xfer *x, const char *url,
-                              CURLcode rc, long status, bool *transient, struct cfp_status *st)
+static cfp_err attempt_result(const struct cfp_fetch_xfer *x, const char *url, CURLcode rc,
+                              long status, bool *transient, struct cfp_status *st)
 {
+    const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+
     *transient = false;
     if (x->sink_err)
         return x->sink_err; /* the sink wrote its own message */
     if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED)
         return cfp_status_set(st, CFP_ERR_TOO_BIG, "GET %s: body over --max-bytes %llu", url,
-                              (unsigned long long)f->cfg.max_bytes);
+                              (unsigned long long)x->cfg->max_bytes);
     if (rc == CURLE_HTTP_RETURNED_ERROR || (rc == CURLE_OK && status >= 400)) {
         *transient = http_transient(status);
         return cfp_status_set(st, CFP_ERR_HTTP, "GET %s: HTTP %ld", url, status);
@@ -215,10 +226,23 @@ static cfp_err attempt_result(struct cfp_fetcher *f, const struct xfer *x, const
         return CFP_ERR_OK;
     *transient = curl_transient(rc);
     if (rc == CURLE_UNSUPPORTED_PROTOCOL)
-        return cfp_status_set(st, CFP_ERR_REDIRECT, "GET %s: redirect refused: %s", url,
-                              f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc));
+        return cfp_status_set(st, CFP_ERR_REDIRECT, "GET %s: redirect refused: %s", url, detail);
     return cfp_status_set(st, curl_to_err(rc), "GET %s: %s: %s", url, curl_easy_strerror(rc),
-                          f->errbuf[0] ? f->errbuf : "no detail");
+                          detail);
+}
+
+cfp_err cfp_fetch_xfer_done(struct cfp_fetch_xfer *x, const char *url, CURLcode rc,
+                            bool *transient, struct cfp_fetch_result *res, struct cfp_status *st)
+{
+    long status = 0;
+
+    (void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+    res->attempts++;
+    res->http_status = strncmp(url, "file:", 5) == 0 ? 0 : (int32_t)status;
+    res->bytes = x->bytes;
+    if (rc == CURLE_OK && !x->begun)
+        (void)xfer_begin(x); /* empty body: the sink still sees begin */
+    return attempt_result(x, url, rc, status, transient, st);
 }
 
 static void sleep_s(double s)
@@ -233,17 +257,16 @@ static void sleep_s(double s)
         ;
 }
 
-/* The delay before attempt number `attempt` (1 = first retry). */
-static double retry_delay(const struct cfp_fetcher *f, int attempt)
+double cfp_fetch_retry_delay(CURL *h, const struct cfp_fetch_cfg *cfg, int retry)
 {
-    double d = f->cfg.backoff_s;
+    double d = cfg->backoff_s;
     curl_off_t after = 0;
 
-    for (int i = 1; i < attempt && d < FETCH_BACKOFF_MAX; i++)
+    for (int i = 1; i < retry && d < FETCH_BACKOFF_MAX; i++)
         d *= 2;
     if (d > FETCH_BACKOFF_MAX)
         d = FETCH_BACKOFF_MAX;
-    if (curl_easy_getinfo(f->h, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+    if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
         d = (double)after < FETCH_RETRY_AFTER_MAX ? (double)after : FETCH_RETRY_AFTER_MAX;
     return d;
 }
@@ -251,39 +274,28 @@ static double retry_delay(const struct cfp_fetcher *f, int attempt)
 cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_fetch_sink *sink,
                       struct cfp_fetch_result *res, struct cfp_status *st)
 {
-    bool is_file = strncmp(url, "file:", 5) == 0;
+    struct cfp_fetch_xfer x;
     cfp_err err = CFP_ERR_OK;
 
-    res->http_status = 0;
-    res->attempts = 0;
-    res->bytes = 0;
-    curl_easy_setopt(f->h, CURLOPT_URL, url);
-    curl_easy_setopt(f->h, CURLOPT_PROTOCOLS_STR, is_file ? "file" : "http,https");
+    memset(res, 0, sizeof(*res));
     for (int attempt = 0;; attempt++) {
-        struct xfer x = {f, sink, 0, false, false, CFP_ERR_OK};
         struct cfp_status tmp;
         bool transient;
-        long status = 0;
         CURLcode rc;
 
-        f->errbuf[0] = '\0';
-        curl_easy_setopt(f->h, CURLOPT_WRITEDATA, &x);
+        cfp_fetch_xfer_start(&x, f->h, &f->cfg, sink, url);
         rc = curl_easy_perform(f->h);
-        (void)curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, &status);
-        res->attempts = attempt + 1;
-        res->http_status = is_file ? 0 : (int32_t)status;
-        res->bytes = x.bytes;
-        if (rc == CURLE_OK && !x.begun)
-            (void)xfer_begin(&x); /* empty body: the sink still sees begin */
         cfp_status_clear(&tmp);
-        err = attempt_result(f, &x, url, rc, status, &transient, &tmp);
+        err = cfp_fetch_xfer_done(&x, url, rc, &transient, res, &tmp);
         if (!err || !transient || attempt >= f->cfg.retries) {
             if (err && !x.sink_err)
                 cfp_status_set(st, tmp.code, "%s", tmp.msg);
             break;
         }
         sink->reset(sink->ctx);
-        sleep_s(retry_delay(f, attempt + 1));
+        sleep_s(cfp_fetch_retry_delay(f->h, &f->cfg, attempt + 1));
     }
+    /* The error buffer lives in x: detach it before x goes out of scope. */
+    curl_easy_setopt(f->h, CURLOPT_ERRORBUFFER, NULL);
     return err;
 }

@@ -51,6 +51,38 @@ struct cfp_fetch_result {
     int64_t bytes; /* body bytes of the last attempt */
 };
 
+/* One attempt of one transfer on an easy handle: the state the write
+ * callback needs, shared by the blocking fetcher and the async engine's
+ * multi loop. Owned by the thread driving the handle. */
+struct cfp_fetch_xfer {
+    CURL *h;                       /* not owned */
+    const struct cfp_fetch_cfg *cfg;
+    const struct cfp_fetch_sink *sink;
+    int64_t bytes;
+    bool begun, too_big;
+    cfp_err sink_err;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* Sets the options of the fetch policy that do not depend on the URL on a
+ * new easy handle (timeouts, redirects, limits, TLS, user agent). */
+void cfp_fetch_setup_handle(CURL *h, const struct cfp_fetch_cfg *cfg, CURLSH *share);
+
+/* Prepares x for an attempt of url on h: URL, protocols, write callback. */
+void cfp_fetch_xfer_start(struct cfp_fetch_xfer *x, CURL *h, const struct cfp_fetch_cfg *cfg,
+                          const struct cfp_fetch_sink *sink, const char *url);
+
+/* Judges a finished attempt (rc from curl_easy_perform or CURLMSG_DONE):
+ * fills res, returns CFP_ERR_OK or the error with its message in st, and
+ * sets *transient when a retry may succeed. A sink error is returned as is
+ * (its message is already in the sink's status). */
+cfp_err cfp_fetch_xfer_done(struct cfp_fetch_xfer *x, const char *url, CURLcode rc,
+                            bool *transient, struct cfp_fetch_result *res, struct cfp_status *st);
+
+/* Seconds to wait before retry number `retry` (1 = first) of the transfer
+ * that just ended on h: exponential backoff, or the server's Retry-After. */
+double cfp_fetch_retry_delay(CURL *h, const struct cfp_fetch_cfg *cfg, int retry);
+
 struct cfp_fetcher;
 
 /* share may be NULL or a CURLSH * the caller keeps alive longer than the

@@ -1,6 +1,7 @@
 /* cfp_proc.c - detect a body's type and run its processor. */
 #include "cfp_proc.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -29,6 +30,7 @@ struct cfp_proc {
     struct cfp_csv *csv;      /* owned */
     struct cfp_out *out;      /* owned until committed */
     double seconds;           /* time inside processors, writes included */
+    bool whole;               /* body is a complete, borrowed buffer */
 };
 
 /* The lowercased extension of the URL's last path segment, "" if none. */
@@ -90,6 +92,8 @@ static cfp_err dispatch(struct cfp_proc *p, const void *data, size_t n)
 
     switch (p->kind) {
     case KIND_IMAGE:
+        if (p->whole)
+            return CFP_ERR_OK; /* borrowed complete body: nothing to gather */
         err = cfp_buf_append(p->body, data, n);
         if (err == CFP_ERR_TOO_BIG)
             return cfp_status_set(p->st, err, "image body over --max-bytes %llu",
@@ -116,6 +120,8 @@ static cfp_err decide(struct cfp_proc *p)
     p->kind = detect(p);
     switch (p->kind) {
     case KIND_IMAGE:
+        if (p->whole)
+            return CFP_ERR_OK; /* the body is already complete in p->body */
         cfp_buf_reset(p->body);
         p->body->limit = p->cfg->fetch.max_bytes;
         return CFP_ERR_OK;
@@ -299,4 +305,36 @@ void cfp_proc_free(struct cfp_proc **pp)
     proc_reset(p);
     cfp_free(p);
     *pp = NULL;
+}
+
+cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
+                       const char *content_type, const unsigned char *body, size_t len,
+                       struct cfp_record *r, struct cfp_status *st)
+{
+    /* A read-only view: the image path reads body->data and never appends
+     * when whole is set, so the cast away from const is not written through. */
+    struct cfp_buf view = {(unsigned char *)(uintptr_t)body, len, len, len};
+    struct cfp_proc *p = NULL;
+    size_t sniff = len < SNIFF_LEN ? len : SNIFF_LEN;
+    cfp_err err = cfp_proc_new(cfg, t, &view, st, &p);
+    double proc_s;
+
+    if (err)
+        return err;
+    p->whole = true;
+    (void)sink_begin(p, content_type);
+    err = sink_data(p, body, sniff);
+    if (!err && p->kind != KIND_UNDECIDED && p->kind != KIND_IMAGE && len > sniff) {
+        double t0 = cfp_now();
+        err = dispatch(p, body + sniff, len - sniff);
+        p->seconds += cfp_now() - t0;
+    }
+    if (!err)
+        err = cfp_proc_finish(p, r);
+    else
+        memcpy(r->kind, cfp_proc_kind(p), strlen(cfp_proc_kind(p)) + 1);
+    proc_s = cfp_proc_seconds(p);
+    r->t_process = proc_s > r->t_write ? proc_s - r->t_write : 0;
+    cfp_proc_free(&p);
+    return err;
 }

@@ -40,4 +40,12 @@ double cfp_proc_seconds(const struct cfp_proc *p);
 
 void cfp_proc_free(struct cfp_proc **pp);
 
+/* Processes a body that is already complete in memory (the async engine's
+ * CPU stage): the same detection, processors and outputs as the streaming
+ * path, without copying the body. Fills r as cfp_proc_finish() does, and
+ * t_process / t_write. On failure the message is in st. */
+cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
+                       const char *content_type, const unsigned char *body, size_t len,
+                       struct cfp_record *r, struct cfp_status *st);
+
 #endif

@@ -117,8 +117,8 @@ static void fill_info(const struct cfp_run_cfg *cfg, struct cfp_run_info *info)
                    cfg->input ? cfg->input : cfg->dataset_dir);
     (void)snprintf(info->output_dir, sizeof(info->output_dir), "%s", cfg->task.output_dir);
     info->ranks = 1;
-    info->workers = cfg->workers;
-    info->concurrency = cfg->concurrency;
+    info->workers = cfg->engine.workers;
+    info->concurrency = cfg->engine.concurrency;
     info->latency_ms = cfg->input ? 0 : cfg->latency_ms;
     info->max_side = (int32_t)cfg->task.max_side;
 }
@@ -211,7 +211,7 @@ cfp_err cfp_run_job(const struct cfp_run_cfg *cfg, struct cfp_engine_stats *stat
     h5sink.push = h5_push;
     h5sink.ctx = h5;
     cfp_progress_init(&prog, &h5sink, cfp_mode_name(run.mode), total, run.quiet);
-    run_err = cfp_engine_run(run.mode, &run.task, &src, &prog.sink, stats, st);
+    run_err = cfp_engine_run(run.mode, &run.engine, &run.task, &src, &prog.sink, stats, st);
     cfp_progress_end(&prog);
     finish_info(&info, stats, cfp_now() - t0, u0, s0, run_err == CFP_ERR_OK);
     /* Close the run even when it failed, so that what finished is kept. */

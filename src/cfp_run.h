@@ -19,7 +19,7 @@ struct cfp_run_cfg {
     const char *report_path;    /* text report, regenerated; NULL = none */
     const char *workload;       /* label stored with the run */
     int latency_ms;             /* embedded server's per-request latency */
-    int workers, concurrency;   /* recorded; used by concurrent engines */
+    struct cfp_engine_opts engine; /* workers, concurrency, cpu slots */
     bool quiet;                 /* no progress line */
 };
 

@@ -47,59 +47,82 @@ void cfp_worker_free(struct cfp_worker **pw)
     *pw = NULL;
 }
 
-/* Copies a failure into the record. */
-static void record_fail(struct cfp_record *r, const struct cfp_status *st)
+void cfp_task_fail(struct cfp_record *r, const struct cfp_status *st)
 {
-    r->code = st->code;
+    r->code = st->code ? st->code : CFP_ERR_INTERNAL;
     (void)snprintf(r->error, sizeof(r->error), "%s", st->msg[0] ? st->msg : cfp_strerror(st->code));
     r->output[0] = '\0';
     r->digest[0] = '\0';
     r->bytes_out = 0;
 }
 
+bool cfp_task_begin(const struct cfp_task_cfg *cfg, int worker, const struct cfp_task *t,
+                    struct cfp_record *r, struct cfp_status *st)
+{
+    cfp_record_init(r, t);
+    r->rank = cfg->rank;
+    r->worker = worker;
+    r->t_start = cfp_now() - cfg->t0;
+    if (t->url_truncated) {
+        cfp_status_set(st, CFP_ERR_URL, "URL too long (over %d bytes)", CFP_URL_MAX - 1);
+        return false;
+    }
+    return cfp_fetch_check_url(t->url, st) == CFP_ERR_OK;
+}
+
+void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
+                            const char *content_type, const unsigned char *body, size_t len,
+                            struct cfp_record *r)
+{
+    struct cfp_status st;
+
+    cfp_status_clear(&st);
+    if (cfp_proc_whole(cfg, t, content_type, body, len, r, &st))
+        cfp_task_fail(r, &st);
+}
+
+#define GATE(cfg, hook)                                                                \
+    do {                                                                               \
+        if ((cfg)->gates && (cfg)->gates->hook)                                        \
+            (cfg)->gates->hook((cfg)->gates->ctx);                                     \
+    } while (0)
+
 void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_record *r)
 {
+    const struct cfp_task_cfg *cfg = w->cfg;
     struct cfp_status st;
     struct cfp_fetch_result res = {0, 0, 0};
     struct cfp_fetch_sink sink;
     struct cfp_proc *proc = NULL;
-    double t_begin = cfp_now(), t_end;
-    cfp_err err;
+    double t_begin = cfp_now(), proc_s;
+    cfp_err err = CFP_ERR_INTERNAL;
 
     cfp_status_clear(&st);
-    cfp_record_init(r, t);
-    r->rank = w->cfg->rank;
-    r->worker = w->id;
-    r->t_start = t_begin - w->cfg->t0;
-    if (t->url_truncated) {
-        err = cfp_status_set(&st, CFP_ERR_URL, "URL too long (over %d bytes)", CFP_URL_MAX - 1);
-        goto out;
-    }
-    err = cfp_fetch_check_url(t->url, &st);
-    if (err)
-        goto out;
-    err = cfp_proc_new(w->cfg, t, &w->body, &st, &proc);
-    if (err)
+    if (!cfp_task_begin(cfg, w->id, t, r, &st) || cfp_proc_new(cfg, t, &w->body, &st, &proc))
         goto out;
     sink = cfp_proc_sink(proc);
+    GATE(cfg, fetch_enter);
     err = cfp_fetch_url(w->fetcher, t->url, &sink, &res, &st);
+    GATE(cfg, fetch_leave);
     r->http_status = res.http_status;
     r->attempts = res.attempts;
     r->bytes_in = res.bytes;
-    if (!err)
+    r->t_fetch = cfp_now() - t_begin - cfp_proc_seconds(proc);
+    if (!err) {
+        /* Text and CSV were processed as they arrived; what is left is the
+         * image decode/resize/encode, the work that needs a core. */
+        GATE(cfg, cpu_enter);
         err = cfp_proc_finish(proc, r);
-    else
+        GATE(cfg, cpu_leave);
+    } else {
         memcpy(r->kind, cfp_proc_kind(proc), strlen(cfp_proc_kind(proc)) + 1);
-out:
-    t_end = cfp_now();
-    if (proc) {
-        double proc_s = cfp_proc_seconds(proc);
-        r->t_process = proc_s > r->t_write ? proc_s - r->t_write : 0;
-        r->t_fetch = (t_end - t_begin) - proc_s;
-        if (r->t_fetch < 0)
-            r->t_fetch = 0;
     }
+    proc_s = cfp_proc_seconds(proc);
+    r->t_process = proc_s > r->t_write ? proc_s - r->t_write : 0;
+    if (r->t_fetch < 0)
+        r->t_fetch = 0;
+out:
     cfp_proc_free(&proc);
     if (err)
-        record_fail(r, &st);
+        cfp_task_fail(r, &st);
 }

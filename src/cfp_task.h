@@ -4,11 +4,26 @@
 #ifndef CFP_TASK_H
 #define CFP_TASK_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <curl/curl.h>
 
 #include "cfp_err.h"
 #include "cfp_fetch.h"
 #include "cfp_record.h"
+
+/* Optional limits an engine puts around the phases of cfp_task_run(): the
+ * threads engine caps transfers in flight and CPU-heavy image work with two
+ * counting semaphores. Each hook is called on the worker's thread; NULL
+ * hooks are skipped. */
+struct cfp_task_gates {
+    void (*fetch_enter)(void *ctx);
+    void (*fetch_leave)(void *ctx);
+    void (*cpu_enter)(void *ctx);
+    void (*cpu_leave)(void *ctx);
+    void *ctx;
+};
 
 struct cfp_task_cfg {
     const char *output_dir; /* must exist */
@@ -18,6 +33,7 @@ struct cfp_task_cfg {
     size_t max_record;     /* CSV: longest record in bytes */
     double t0;             /* run start on the cfp_now() clock */
     int rank;              /* recorded in each record */
+    const struct cfp_task_gates *gates; /* NULL: no limits */
 };
 
 /* Per-worker state: one CURL easy handle (connection reuse) and the body
@@ -33,5 +49,23 @@ void cfp_worker_free(struct cfp_worker **pw);
 /* Runs task t and fills r. Every failure is the task's own: it is recorded
  * in r (code, precise message) and never stops the caller. */
 void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_record *r);
+
+/* The steps of cfp_task_run(), for engines that split a task between
+ * threads (async: the event loop fetches, a CPU pool processes). */
+
+/* Initialises r for t (rank, worker, t_start) and checks the URL. Returns
+ * false when the task already failed; the reason is in st. */
+bool cfp_task_begin(const struct cfp_task_cfg *cfg, int worker, const struct cfp_task *t,
+                    struct cfp_record *r, struct cfp_status *st);
+
+/* Processes a complete body held in memory and fills r's outcome, or its
+ * failure. r must hold the fetch fields already (http_status, attempts,
+ * bytes_in, t_fetch). */
+void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
+                            const char *content_type, const unsigned char *body, size_t len,
+                            struct cfp_record *r);
+
+/* Marks r failed with st's code and message (and no output). */
+void cfp_task_fail(struct cfp_record *r, const struct cfp_status *st);
 
 #endif

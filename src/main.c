@@ -37,7 +37,10 @@ static const char usage_text[] =
     "  -d, --dataset-dir DIR    dataset directory (default " DEFAULT_DATASET_DIR ")\n"
     "\n"
     "Processing:\n"
-    "  -m, --mode MODE          sequential\n"
+    "  -m, --mode MODE          sequential, threading (alias threads) or async\n"
+    "  -w, --workers N          threading: pool threads (default 8 per core, max 64);\n"
+    "                           async: CPU threads (default: cores)\n"
+    "  -c, --concurrency N      transfers in flight (threading: = workers; async: 64)\n"
     "  -i, --input FILE         URL list, one per line ('-' = stdin); without it the dataset\n"
     "                           is served over HTTP by cfp's own loopback server\n"
     "  -o, --output-dir DIR     outputs (default " DEFAULT_PROCESSED "/<mode>)\n"
@@ -62,6 +65,7 @@ static const char usage_text[] =
 struct opts {
     bool generate, run, quiet;
     int verbose;
+    int workers, concurrency; /* 0 = the mode's default */
     struct cfp_gen_opts gen;
     struct cfp_run_cfg run_cfg;
     const char *output_dir, *results, *report;
@@ -73,6 +77,9 @@ enum {
     OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_RETRIES, OPT_TIMEOUT, OPT_LATENCY, OPT_CACERT,
     OPT_INSECURE, OPT_PORT, OPT_ROOT, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY
 };
+
+#define MAX_WORKERS     1024
+#define MAX_CONCURRENCY 4096
 
 static const struct option main_longopts[] = {
     {"generate-dataset", no_argument, NULL, 'g'}, {"num-images", required_argument, NULL, OPT_NUM_IMAGES},
@@ -86,7 +93,8 @@ static const struct option main_longopts[] = {
     {"latency-ms", required_argument, NULL, OPT_LATENCY}, {"cacert", required_argument, NULL, OPT_CACERT},
     {"insecure", no_argument, NULL, OPT_INSECURE}, {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+    {"version", no_argument, NULL, 'V'}, {"workers", required_argument, NULL, 'w'},
+    {"concurrency", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
 
 static void opts_defaults(struct opts *o)
 {
@@ -99,8 +107,6 @@ static void opts_defaults(struct opts *o)
     o->results = DEFAULT_PROCESSED "/results.h5";
     o->run_cfg.mode = CFP_MODE_SEQUENTIAL;
     o->run_cfg.latency_ms = DEFAULT_LATENCY_MS;
-    o->run_cfg.workers = 1;
-    o->run_cfg.concurrency = 1;
     o->run_cfg.task.max_side = 512;
     o->run_cfg.task.max_pixels = DEFAULT_MAX_PIXELS;
     o->run_cfg.task.fetch.max_bytes = DEFAULT_MAX_BYTES;
@@ -155,6 +161,14 @@ static bool main_num_opt(struct opts *o, int c, const char *arg)
         U64_OR_FAIL("--latency-ms", 0, 600000, false);
         o->run_cfg.latency_ms = (int)v;
         return true;
+    case 'w':
+        U64_OR_FAIL("--workers", 1, MAX_WORKERS, false);
+        o->workers = (int)v;
+        return true;
+    case 'c':
+        U64_OR_FAIL("--concurrency", 1, MAX_CONCURRENCY, false);
+        o->concurrency = (int)v;
+        return true;
     default:
         return false;
     }
@@ -168,8 +182,8 @@ static bool main_opt(struct opts *o, int c, const char *arg)
     case 'd': o->gen.dir = arg; return true;
     case 'm':
         o->run = true;
-        if (!cfp_mode_parse(arg, &o->run_cfg.mode) || o->run_cfg.mode != CFP_MODE_SEQUENTIAL) {
-            cfp_cli_usage_error("--mode: '%s' is not a mode of this build (sequential)", arg);
+        if (!cfp_mode_parse(arg, &o->run_cfg.mode) || o->run_cfg.mode == CFP_MODE_MPI) {
+            cfp_cli_usage_error("--mode: '%s' is not a mode (sequential, threading, async)", arg);
             return false;
         }
         return true;
@@ -211,6 +225,13 @@ static bool finish_opts(struct opts *o)
         }
         o->report = o->report_buf;
     }
+    cfp_engine_defaults(r->mode, &r->engine);
+    if (o->workers)
+        r->engine.workers = o->workers;
+    if (o->concurrency)
+        r->engine.concurrency = o->concurrency;
+    else if (r->mode == CFP_MODE_THREADS)
+        r->engine.concurrency = r->engine.workers;
     r->task.output_dir = o->output_dir;
     r->task.max_record = (size_t)(r->task.fetch.max_bytes < (64u << 20) ? r->task.fetch.max_bytes : (64u << 20));
     r->dataset_dir = o->gen.dir;
@@ -239,7 +260,7 @@ static int cmd_main(int argc, char **argv)
 
     opts_defaults(&o);
     cfp_status_clear(&st);
-    while ((c = getopt_long(argc, argv, "gd:m:i:o:r:qvhV", main_longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "gd:m:i:o:r:w:c:qvhV", main_longopts, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage_text, stdout);
             return CFP_EXIT_OK;

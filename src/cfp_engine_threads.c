@@ -1,0 +1,216 @@
+/* cfp_engine_threads.c - the threading engine: a pool of pthreads fed by a
+ * bounded task queue.
+ *
+ * The calling thread reads the source and pushes tasks into the queue (it
+ * blocks while the queue is full, so memory does not grow with the list).
+ * Each worker owns a CURL easy handle; all handles share DNS cache,
+ * connection pool and TLS sessions through one CURLSH. Two counting
+ * semaphores keep the two kinds of work apart: `fetch` caps transfers in
+ * flight (--concurrency), `cpu` caps image decode/resize/encode jobs at one
+ * per core (cpu_slots), so a pool sized for I/O overlap does not oversubscribe
+ * the cores with image work. Records reach the sink under one lock, so the
+ * HDF5 writer is never entered by two threads. */
+#include <pthread.h>
+#include <semaphore.h>
+#include <string.h>
+
+#include "cfp_engine_internal.h"
+#include "cfp_log.h"
+#include "cfp_mem.h"
+#include "cfp_queue.h"
+
+struct pool {
+    const struct cfp_task_cfg *cfg; /* read-only while threads run */
+    struct cfp_task_gates gates;
+    struct cfp_queue *tasks;        /* thread-safe itself */
+    CURLSH *share;                  /* locked through share_mu[] */
+    pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST]; /* one per kind of shared curl data;
+                                                       taken by libcurl via share_lock() */
+    sem_t fetch_sem;                /* transfers in flight; taken around the fetch phase */
+    sem_t cpu_sem;                  /* image jobs at once; taken around the finish phase */
+    pthread_mutex_t sink_mu;        /* guards sink, stats, err, st: the single writer */
+    struct cfp_sink *sink;          /* guarded by sink_mu */
+    struct cfp_engine_stats *stats; /* guarded by sink_mu */
+    cfp_err err;                    /* guarded by sink_mu: first fatal error */
+    struct cfp_status *st;          /* guarded by sink_mu */
+};
+
+struct worker_arg {
+    struct pool *p;
+    int id;
+};
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud)
+{
+    struct pool *p = ud;
+    (void)h, (void)access;
+    pthread_mutex_lock(&p->share_mu[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *ud)
+{
+    struct pool *p = ud;
+    (void)h;
+    pthread_mutex_unlock(&p->share_mu[data]);
+}
+
+static void sem_wait_retry(sem_t *s)
+{
+    while (sem_wait(s) != 0)
+        ; /* EINTR */
+}
+
+static void fetch_enter(void *ctx) { sem_wait_retry(&((struct pool *)ctx)->fetch_sem); }
+static void fetch_leave(void *ctx) { sem_post(&((struct pool *)ctx)->fetch_sem); }
+static void cpu_enter(void *ctx) { sem_wait_retry(&((struct pool *)ctx)->cpu_sem); }
+static void cpu_leave(void *ctx) { sem_post(&((struct pool *)ctx)->cpu_sem); }
+
+/* Records the first fatal error and stops the producer. */
+static void pool_fail(struct pool *p, cfp_err err, const struct cfp_status *why)
+{
+    pthread_mutex_lock(&p->sink_mu);
+    if (!p->err) {
+        p->err = err;
+        cfp_status_set(p->st, err, "%s", why->msg);
+    }
+    pthread_mutex_unlock(&p->sink_mu);
+    cfp_queue_close(p->tasks);
+}
+
+static void *worker_main(void *ud)
+{
+    struct worker_arg *a = ud;
+    struct pool *p = a->p;
+    struct cfp_worker *w = NULL;
+    struct cfp_task t;
+    struct cfp_record r;
+    struct cfp_status st;
+    cfp_err err;
+
+    cfp_status_clear(&st);
+    err = cfp_worker_new(p->cfg, a->id, p->share, &w, &st);
+    if (err) {
+        pool_fail(p, err, &st);
+        return NULL;
+    }
+    while (cfp_queue_pop(p->tasks, &t)) {
+        cfp_task_run(w, &t, &r);
+        pthread_mutex_lock(&p->sink_mu);
+        cfp_engine_count(p->stats, &r);
+        err = p->err ? p->err : p->sink->push(p->sink, &r, &st);
+        pthread_mutex_unlock(&p->sink_mu);
+        if (err) {
+            pool_fail(p, err, &st);
+            break;
+        }
+    }
+    cfp_worker_free(&w);
+    return NULL;
+}
+
+static cfp_err pool_init(struct pool *p, const struct cfp_engine_opts *eo, struct cfp_status *st)
+{
+    int i;
+
+    memset(p, 0, sizeof(*p));
+    if (cfp_queue_new(sizeof(struct cfp_task), (size_t)eo->workers * 2, &p->tasks))
+        return cfp_status_set(st, CFP_ERR_NOMEM, "threads: task queue: out of memory");
+    p->share = curl_share_init();
+    if (!p->share) {
+        cfp_queue_free(&p->tasks);
+        return cfp_status_set(st, CFP_ERR_NOMEM, "threads: curl_share_init failed");
+    }
+    for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&p->share_mu[i], NULL);
+    curl_share_setopt(p->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(p->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(p->share, CURLSHOPT_USERDATA, p);
+    curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    sem_init(&p->fetch_sem, 0, (unsigned)eo->concurrency);
+    sem_init(&p->cpu_sem, 0, (unsigned)eo->cpu_slots);
+    pthread_mutex_init(&p->sink_mu, NULL);
+    p->gates = (struct cfp_task_gates){fetch_enter, fetch_leave, cpu_enter, cpu_leave, p};
+    return CFP_ERR_OK;
+}
+
+static void pool_destroy(struct pool *p)
+{
+    /* Every easy handle using the share is gone (workers joined). */
+    curl_share_cleanup(p->share);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&p->share_mu[i]);
+    sem_destroy(&p->fetch_sem);
+    sem_destroy(&p->cpu_sem);
+    pthread_mutex_destroy(&p->sink_mu);
+    cfp_queue_free(&p->tasks);
+}
+
+/* Reads the source into the queue until it ends, fails, or the pool stops. */
+static void produce(struct pool *p, struct cfp_source *src)
+{
+    struct cfp_task t;
+    struct cfp_status st;
+
+    cfp_status_clear(&st);
+    for (;;) {
+        bool done = false;
+        cfp_err err = src->next(src, &t, &done, &st);
+        if (err) {
+            pool_fail(p, err, &st);
+            return;
+        }
+        if (done || !cfp_queue_push(p->tasks, &t))
+            return;
+    }
+}
+
+cfp_err cfp_engine_run_threads(const struct cfp_engine_opts *eo, const struct cfp_task_cfg *cfg,
+                               struct cfp_source *src, struct cfp_sink *sink,
+                               struct cfp_engine_stats *stats, struct cfp_status *st)
+{
+    struct cfp_task_cfg wcfg = *cfg;
+    struct worker_arg *args;
+    pthread_t *tids;
+    struct pool p;
+    int started = 0;
+    cfp_err err = pool_init(&p, eo, st);
+
+    if (err)
+        return err;
+    wcfg.gates = &p.gates;
+    p.cfg = &wcfg;
+    p.sink = sink;
+    p.stats = stats;
+    p.st = st;
+    tids = cfp_calloc((size_t)eo->workers, sizeof(*tids));
+    args = cfp_calloc((size_t)eo->workers, sizeof(*args));
+    if (!tids || !args) {
+        err = cfp_status_set(st, CFP_ERR_NOMEM, "threads: out of memory");
+        goto out_free;
+    }
+    for (; started < eo->workers; started++) {
+        args[started] = (struct worker_arg){&p, started};
+        if (pthread_create(&tids[started], NULL, worker_main, &args[started]) != 0) {
+            struct cfp_status why;
+            cfp_status_clear(&why);
+            cfp_status_set(&why, CFP_ERR_INTERNAL, "threads: pthread_create failed");
+            pool_fail(&p, CFP_ERR_INTERNAL, &why);
+            break;
+        }
+    }
+    cfp_log(CFP_LOG_INFO, "threading: %d workers, %d transfers, %d cpu slots", started,
+            eo->concurrency, eo->cpu_slots);
+    if (started > 0)
+        produce(&p, src);
+    cfp_queue_close(p.tasks);
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    err = p.err;
+out_free:
+    cfp_free(tids);
+    cfp_free(args);
+    pool_destroy(&p);
+    return err;
+}
