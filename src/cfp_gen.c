@@ -20,7 +20,8 @@
 struct gen_kind {
     const char *prefix;
     const char *ext;
-    cfp_err (*write)(FILE *f, uint64_t seed, unsigned index, struct cfp_status *st);
+    cfp_err (*write)(FILE *f, uint64_t seed, unsigned index, enum cfp_gen_profile profile,
+                     struct cfp_status *st);
 };
 
 static const struct gen_kind kinds[] = {
@@ -134,7 +135,7 @@ static cfp_err open_temp(const char *dir, char *tmp, size_t tmpsz, FILE **out,
 
 /* Writes file index of kind k as dir/<prefix><index><ext>. */
 static cfp_err write_one(const char *dir, const struct gen_kind *k, unsigned index, uint64_t seed,
-                         struct cfp_status *st)
+                         enum cfp_gen_profile profile, struct cfp_status *st)
 {
     char tmp[GEN_PATH_MAX], final[GEN_PATH_MAX];
     FILE *f = NULL;
@@ -148,7 +149,7 @@ static cfp_err write_one(const char *dir, const struct gen_kind *k, unsigned ind
         return err;
     /* Larger than stdio's default: fewer write(2) calls for multi-MB files. */
     (void)setvbuf(f, NULL, _IOFBF, 1 << 16);
-    err = k->write(f, seed, index, st);
+    err = k->write(f, seed, index, profile, st);
     if (err) {
         fclose(f);
         goto out_unlink;
@@ -189,7 +190,7 @@ cfp_err cfp_gen_dataset(const struct cfp_gen_opts *o, cfp_gen_progress_fn progre
         return err;
     for (int k = 0; k < 3; k++) {
         for (unsigned i = 0; i < counts[k]; i++) {
-            err = write_one(o->dir, &kinds[k], i, o->seed, st);
+            err = write_one(o->dir, &kinds[k], i, o->seed, o->profile, st);
             if (err)
                 return err;
             if (progress)

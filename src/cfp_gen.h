@@ -23,12 +23,22 @@
 /* Largest accepted count per kind (file names use at least 4 digits). */
 #define CFP_GEN_MAX_COUNT 100000
 
+/* What the files look like. MIXED is the default dataset; the two others
+ * make the comparison's workloads: SMALL is many small files (where waiting
+ * on the network dominates), LARGE is large images only (where the CPU does). */
+enum cfp_gen_profile {
+    CFP_GEN_MIXED = 0, /* sizes spread as described above */
+    CFP_GEN_SMALL,     /* images 32..256 px, texts 1..16 KiB, CSVs 10..~160 rows */
+    CFP_GEN_LARGE      /* images 1600..2400 px on the longest side */
+};
+
 struct cfp_gen_opts {
     const char *dir;     /* output directory; created with parents */
     unsigned num_images; /* image_0000.png ... */
     unsigned num_texts;  /* text_0000.txt ... */
     unsigned num_csv;    /* data_0000.csv ... */
     uint64_t seed;
+    enum cfp_gen_profile profile;
 };
 
 /* Called after each file is in place, on the thread that called

@@ -332,7 +332,8 @@ static void row(struct csv_gen *g, uint64_t n, bool last_eol)
         cfp_gen_put(g->f, g->eol, strlen(g->eol));
 }
 
-cfp_err cfp_gen_csv_file(FILE *f, uint64_t seed, unsigned index, struct cfp_status *st)
+cfp_err cfp_gen_csv_file(FILE *f, uint64_t seed, unsigned index, enum cfp_gen_profile profile,
+                         struct cfp_status *st)
 {
     struct cfp_gen_vocab *v = NULL;
     struct csv_gen g = {.f = f};
@@ -343,7 +344,10 @@ cfp_err cfp_gen_csv_file(FILE *f, uint64_t seed, unsigned index, struct cfp_stat
         return cfp_status_set(st, CFP_ERR_NOMEM, "CSV vocabulary: out of memory");
     g.v = v;
     cfp_rng_seed_stream(&g.r, seed, CFP_GEN_STREAM_CSV, index);
-    rows = cfp_gen_log_spread(&g.r, cfp_gen_stratum(index), CSV_MIN_ROWS, CSV_SPAN_Q10);
+    if (profile == CFP_GEN_SMALL) /* 10 .. ~160 rows */
+        rows = cfp_gen_log_spread(&g.r, cfp_gen_stratum(index), CSV_MIN_ROWS, 4 * 1024);
+    else
+        rows = cfp_gen_log_spread(&g.r, cfp_gen_stratum(index), CSV_MIN_ROWS, CSV_SPAN_Q10);
     g.quote_all = cfp_rng_chance(&g.r, 1, 4);
     g.eol = cfp_rng_chance(&g.r, 1, 3) ? "\r\n" : "\n";
     /* A missing final line break is legal and a classic parser trap. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "cfp_err.h"
+#include "cfp_gen.h"
 #include "cfp_rng.h"
 
 /* Determinism rule for every cfp_gen_*.c: draw at most one random number
@@ -32,9 +33,12 @@ enum cfp_gen_stream {
  * caller, who also flushes, checks and closes it). The generators stop early
  * when ferror(f) is set; the caller reports the write error. Return
  * CFP_ERR_OK, CFP_ERR_NOMEM or CFP_ERR_PNG_ENCODE with a message in st. */
-cfp_err cfp_gen_png_file(FILE *f, uint64_t seed, unsigned index, struct cfp_status *st);
-cfp_err cfp_gen_text_file(FILE *f, uint64_t seed, unsigned index, struct cfp_status *st);
-cfp_err cfp_gen_csv_file(FILE *f, uint64_t seed, unsigned index, struct cfp_status *st);
+cfp_err cfp_gen_png_file(FILE *f, uint64_t seed, unsigned index, enum cfp_gen_profile profile,
+                         struct cfp_status *st);
+cfp_err cfp_gen_text_file(FILE *f, uint64_t seed, unsigned index, enum cfp_gen_profile profile,
+                          struct cfp_status *st);
+cfp_err cfp_gen_csv_file(FILE *f, uint64_t seed, unsigned index, enum cfp_gen_profile profile,
+                         struct cfp_status *st);
 
 /* Position of file index in a cycle of 10 "strata": within each run of ten
  * consecutive indices every value 0..9 occurs once, index 0 gets 0, and the

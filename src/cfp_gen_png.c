@@ -82,13 +82,17 @@ static void plan_format(struct img_plan *p)
 /* Size class by stratum: 6 in 10 images are large (longest side
  * 1200..2400), 3 medium (300..1199), 1 small (64x48 or 1..299); image 0 is
  * small so that tests asking for one image stay fast. */
-static void plan_size(struct img_plan *p, struct cfp_rng *r)
+static void plan_size(struct img_plan *p, enum cfp_gen_profile profile, struct cfp_rng *r)
 {
     static const uint32_t aspect[][2] = {{3, 4}, {2, 3}, {9, 16}, {1, 1}, {4, 5}, {1, 2}, {5, 8}};
     unsigned cls = (cfp_gen_stratum(p->index) + 9) % 10;
     uint32_t lng, shrt, a;
 
-    if (cls == 9 && cfp_rng_chance(r, 1, 3))
+    if (profile == CFP_GEN_SMALL)
+        lng = (uint32_t)cfp_rng_range(r, 32, 256);
+    else if (profile == CFP_GEN_LARGE)
+        lng = (uint32_t)cfp_rng_range(r, 1600, 2400);
+    else if (cls == 9 && cfp_rng_chance(r, 1, 3))
         lng = 64;
     else if (cls == 9)
         lng = (uint32_t)cfp_rng_range(r, 1, 299);
@@ -153,12 +157,13 @@ static void plan_palette(struct img_plan *p, struct cfp_rng *r)
     p->npalette = n;
 }
 
-static void plan_image(struct img_plan *p, unsigned index, struct cfp_rng *r)
+static void plan_image(struct img_plan *p, unsigned index, enum cfp_gen_profile profile,
+                       struct cfp_rng *r)
 {
     memset(p, 0, sizeof(*p));
     p->index = index;
     plan_format(p);
-    plan_size(p, r);
+    plan_size(p, profile, r);
     if (p->fmt.color_type == PNG_COLOR_TYPE_PALETTE)
         plan_palette(p, r);
     /* w <= 2400 here, so this cannot overflow. */
@@ -377,7 +382,8 @@ static void free_bufs(struct img_bufs *b)
     cfp_free(b->rows);
 }
 
-cfp_err cfp_gen_png_file(FILE *f, uint64_t seed, unsigned index, struct cfp_status *st)
+cfp_err cfp_gen_png_file(FILE *f, uint64_t seed, unsigned index, enum cfp_gen_profile profile,
+                         struct cfp_status *st)
 {
     struct cfp_rng r;
     struct img_plan plan;
@@ -387,7 +393,7 @@ cfp_err cfp_gen_png_file(FILE *f, uint64_t seed, unsigned index, struct cfp_stat
     cfp_err err;
 
     cfp_rng_seed_stream(&r, seed, CFP_GEN_STREAM_IMAGE, index);
-    plan_image(&plan, index, &r);
+    plan_image(&plan, index, profile, &r);
     /* Palette and sub-byte images get their texture from dithering. */
     err = cfp_gen_scene_new(
         &sc, &r, plan.w, plan.h,

@@ -205,7 +205,8 @@ static void paragraph(struct text_gen *g)
         newline(g);
 }
 
-cfp_err cfp_gen_text_file(FILE *f, uint64_t seed, unsigned index, struct cfp_status *st)
+cfp_err cfp_gen_text_file(FILE *f, uint64_t seed, unsigned index, enum cfp_gen_profile profile,
+                          struct cfp_status *st)
 {
     struct cfp_gen_vocab *v = NULL;
     struct text_gen g = {.f = f};
@@ -216,7 +217,10 @@ cfp_err cfp_gen_text_file(FILE *f, uint64_t seed, unsigned index, struct cfp_sta
         return cfp_status_set(st, CFP_ERR_NOMEM, "text vocabulary: out of memory");
     g.v = v;
     cfp_rng_seed_stream(&g.r, seed, CFP_GEN_STREAM_TEXT, index);
-    target = cfp_gen_log_spread(&g.r, cfp_gen_stratum(index), TEXT_MIN_BYTES, TEXT_SPAN_Q10);
+    if (profile == CFP_GEN_SMALL) /* 1 KiB .. 16 KiB */
+        target = cfp_gen_log_spread(&g.r, cfp_gen_stratum(index), 1024, 4 * 1024);
+    else
+        target = cfp_gen_log_spread(&g.r, cfp_gen_stratum(index), TEXT_MIN_BYTES, TEXT_SPAN_Q10);
     g.wrap = cfp_rng_chance(&g.r, 2, 3) ? (unsigned)cfp_rng_range(&g.r, 60, 90) : 0;
     heading(&g, &chapter);
     while (g.written < target && !ferror(f)) {
