@@ -10,7 +10,8 @@ enum {
     CFP_EXIT_OK = 0,     /* every task succeeded */
     CFP_EXIT_FAILED = 1, /* some tasks failed; the others completed */
     CFP_EXIT_USAGE = 2,  /* bad command line */
-    CFP_EXIT_FATAL = 3   /* the run could not be carried out */
+    CFP_EXIT_FATAL = 3,  /* the run could not be carried out */
+    CFP_EXIT_DIFFER = 4  /* --compare: the modes' outputs differ */
 };
 
 /* Parses an unsigned integer in [min, max] with an optional K/M/G suffix

@@ -7,7 +7,12 @@
 /* Seconds on the monotonic clock (arbitrary origin). */
 double cfp_now(void);
 
-/* User and system CPU seconds of this process, and its peak RSS in KiB. */
+/* Resets the process's peak RSS to its current RSS, so that the next
+ * cfp_rusage() reports the peak of what ran in between. Best effort. */
+void cfp_reset_peak_rss(void);
+
+/* User and system CPU seconds of this process, and its peak RSS in KiB
+ * (since the last cfp_reset_peak_rss()). */
 void cfp_rusage(double *user_s, double *sys_s, int64_t *peak_rss_kb);
 
 /* The current UTC time as ISO 8601 ("2026-11-25T12:00:00Z") in buf[size]. */

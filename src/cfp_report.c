@@ -1,4 +1,4 @@
-/* cfp_report.c - text report from the HDF5 results. */
+/* cfp_report.c - load the runs of a results file and write the report. */
 #include "cfp_report.h"
 
 #include <errno.h>
@@ -7,37 +7,74 @@
 #include <unistd.h>
 
 #include "cfp_clock.h"
-#include "cfp_h5.h"
 #include "cfp_mem.h"
+#include "cfp_report_internal.h"
 
-#define REPORT_MAX_RUNS     24 /* the newest ones are shown */
 #define REPORT_MAX_FAILURES 20
 
-/* What the report knows of one run: its attributes and task sums. */
-struct run_sum {
-    char id[64];
-    struct cfp_run_info info;
-    double fetch_s, process_s, write_s;
-    int64_t n_kind[3], ok_kind[3]; /* image, text, csv */
-};
+static const char *const mode_names[REPORT_MODES] = {"sequential", "threading", "mpi", "async"};
+static const char *const mode_labels[REPORT_MODES] = {"sequential", "threading",
+                                                      "multiprocessing", "async"};
 
-struct report {
-    struct run_sum *runs; /* ring of the newest REPORT_MAX_RUNS */
-    int64_t nruns;        /* runs seen in the file */
-    const char *path;
-    FILE *f;
-    int fail_shown;
-};
+int report_mode_slot(const char *mode)
+{
+    for (int i = 0; i < REPORT_MODES; i++)
+        if (strcmp(mode, mode_names[i]) == 0)
+            return i;
+    return strcmp(mode, "multiprocessing") == 0 ? 2 : -1;
+}
+
+const char *report_mode_label(int slot)
+{
+    return mode_labels[slot];
+}
+
+double report_pct(double part, double whole)
+{
+    return whole > 0 ? 100.0 * part / whole : 0.0;
+}
+
+double report_wall(const struct run_sum *s)
+{
+    return s->info.wall_s > 1e-9 ? s->info.wall_s : 1e-9;
+}
+
+double report_parallel_units(const struct report *rep, const struct run_sum *s)
+{
+    double units = (double)(s->info.workers > 0 ? s->info.workers : 1) *
+                   (s->info.ranks > 0 ? s->info.ranks : 1);
+    if (strcmp(s->info.mode, "sequential") == 0)
+        return 1;
+    return units < (double)rep->cores ? units : (double)rep->cores;
+}
+
+double report_cpu_util(const struct report *rep, const struct run_sum *s)
+{
+    return (s->info.cpu_user_s + s->info.cpu_sys_s) / report_wall(s) / (double)rep->cores;
+}
 
 static int kind_index(const char *kind)
 {
-    if (strcmp(kind, "image") == 0)
-        return 0;
-    if (strcmp(kind, "text") == 0)
-        return 1;
-    if (strcmp(kind, "csv") == 0)
-        return 2;
+    static const char *const kinds[] = {"image", "text", "csv"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            return i;
     return -1;
+}
+
+/* A 64-bit mix of one row's identity and outcome; summed over rows it gives
+ * a fingerprint that does not depend on completion order. */
+static uint64_t row_hash(const struct cfp_record *r)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)r->index;
+    const char *s = r->digest;
+
+    h = (h ^ (uint64_t)r->code) * 1099511628211ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    h ^= h >> 31;
+    h *= 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 29);
 }
 
 static int on_task(void *ctx, const struct cfp_record *r)
@@ -48,6 +85,7 @@ static int on_task(void *ctx, const struct cfp_record *r)
     s->fetch_s += r->t_fetch;
     s->process_s += r->t_process;
     s->write_s += r->t_write;
+    s->fingerprint += row_hash(r);
     if (k >= 0) {
         s->n_kind[k]++;
         if (r->code == CFP_ERR_OK)
@@ -68,134 +106,154 @@ static int on_run(void *ctx, const char *run_id, const struct cfp_run_info *info
     return 0;
 }
 
-static const struct run_sum *nth(const struct report *rep, int64_t i)
-{
-    return &rep->runs[i % REPORT_MAX_RUNS];
-}
-
 static int64_t first_shown(const struct report *rep)
 {
     return rep->nruns > REPORT_MAX_RUNS ? rep->nruns - REPORT_MAX_RUNS : 0;
 }
 
-static double pct(double part, double whole)
+static const struct run_sum *nth(const struct report *rep, int64_t i)
 {
-    return whole > 0 ? 100.0 * part / whole : 0.0;
+    return &rep->runs[i % REPORT_MAX_RUNS];
 }
 
-static void print_runs(const struct report *rep, long cores)
+/* Groups the newest run of each mode by workload, in order of appearance. */
+static void build_views(struct report *rep)
 {
-    FILE *f = rep->f;
-
-    fprintf(f, "Runs (newest last)\n------------------\n");
-    fprintf(f, "%-22s %-11s %-10s %6s %5s %5s %6s %6s %8s %8s %7s %6s %8s\n", "run", "mode",
-            "workload", "lat_ms", "wrk", "conc", "tasks", "failed", "wall_s", "files/s", "MB/s",
-            "cpu%", "rss_MB");
-    for (int64_t i = first_shown(rep); i < rep->nruns; i++) {
-        const struct cfp_run_info *in = &nth(rep, i)->info;
-        double wall = in->wall_s > 0 ? in->wall_s : 1e-9;
-        fprintf(f, "%-22s %-11s %-10s %6d %5d %5d %6lld %6lld %8.2f %8.1f %7.1f %5.0f%% %8.1f%s\n",
-                nth(rep, i)->id, in->mode, in->workload, in->latency_ms, in->workers,
-                in->concurrency, (long long)in->tasks, (long long)in->failed, in->wall_s,
-                (double)in->tasks / wall, (double)in->bytes_in / wall / 1e6,
-                pct(in->cpu_user_s + in->cpu_sys_s, wall * (double)cores),
-                (double)in->peak_rss_kb / 1024.0, in->complete ? "" : "  (incomplete)");
-    }
-    fprintf(f, "\nfiles/s = tasks / wall; MB/s = bytes downloaded / wall; cpu%% = (user+sys) / "
-               "wall / %ld cores.\n\n",
-            cores);
-}
-
-static void print_phases(const struct report *rep)
-{
-    FILE *f = rep->f;
-
-    fprintf(f, "Where the task time went (sums over tasks, seconds and share)\n");
-    fprintf(f, "-------------------------------------------------------------\n");
-    fprintf(f, "%-22s %16s %16s %16s   %s\n", "run", "fetch", "process", "write",
-            "images/texts/csv ok");
     for (int64_t i = first_shown(rep); i < rep->nruns; i++) {
         const struct run_sum *s = nth(rep, i);
-        double tot = s->fetch_s + s->process_s + s->write_s;
-        fprintf(f, "%-22s %8.2f (%4.0f%%) %8.2f (%4.0f%%) %8.2f (%4.0f%%)   %lld/%lld %lld/%lld %lld/%lld\n",
-                s->id, s->fetch_s, pct(s->fetch_s, tot), s->process_s, pct(s->process_s, tot),
-                s->write_s, pct(s->write_s, tot), (long long)s->ok_kind[0],
-                (long long)s->n_kind[0], (long long)s->ok_kind[1], (long long)s->n_kind[1],
-                (long long)s->ok_kind[2], (long long)s->n_kind[2]);
-    }
-    fprintf(f, "\n");
-}
-
-/* For each workload, the newest run of each mode against the newest
- * sequential run of the same workload. */
-static void print_comparison(const struct report *rep)
-{
-    FILE *f = rep->f;
-    bool any = false;
-
-    for (int64_t i = rep->nruns - 1; i >= first_shown(rep); i--) {
-        const struct run_sum *s = nth(rep, i);
-        const struct run_sum *seq = NULL;
-        bool newest_of_pair = true;
-        for (int64_t j = rep->nruns - 1; j >= first_shown(rep); j--) {
-            const struct run_sum *o = nth(rep, j);
-            if (strcmp(o->info.workload, s->info.workload) != 0)
+        int slot = report_mode_slot(s->info.mode), w;
+        for (w = 0; w < rep->nwl; w++)
+            if (strcmp(rep->wl[w].name, s->info.workload) == 0)
+                break;
+        if (w == rep->nwl) {
+            if (rep->nwl == REPORT_MAX_WORKLOADS)
                 continue;
-            if (j > i && strcmp(o->info.mode, s->info.mode) == 0)
-                newest_of_pair = false;
-            if (!seq && strcmp(o->info.mode, "sequential") == 0)
-                seq = o;
+            rep->wl[rep->nwl++].name = s->info.workload;
         }
-        if (!newest_of_pair || !seq || seq == s || s->info.wall_s <= 0)
-            continue;
-        if (!any)
-            fprintf(f, "Speedup against sequential (same workload, newest runs)\n"
-                       "-------------------------------------------------------\n");
-        any = true;
-        fprintf(f, "%-10s %-11s %8.2f s vs %8.2f s  speedup %5.2fx\n", s->info.workload,
-                s->info.mode, s->info.wall_s, seq->info.wall_s, seq->info.wall_s / s->info.wall_s);
+        if (slot >= 0)
+            rep->wl[w].by_mode[slot] = s; /* later runs replace earlier ones */
     }
-    if (any)
-        fprintf(f, "\n");
 }
 
-/* Observations computed from the newest run's own numbers. */
-static void print_insights(const struct report *rep, long cores)
+static cfp_err load(struct report *rep, const char *path, struct cfp_status *st)
 {
-    const struct run_sum *s = nth(rep, rep->nruns - 1);
-    const struct cfp_run_info *in = &s->info;
-    double tot = s->fetch_s + s->process_s + s->write_s;
-    double fetch_share = pct(s->fetch_s, tot), cpu_share = pct(s->process_s + s->write_s, tot);
-    double wall = in->wall_s > 0 ? in->wall_s : 1e-9;
-    double cpu_bound_floor = (s->process_s + s->write_s) / (double)cores;
+    cfp_err err;
+
+    memset(rep, 0, sizeof(*rep));
+    rep->path = path;
+    rep->cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (rep->cores < 1)
+        rep->cores = 1;
+    rep->runs = cfp_calloc(REPORT_MAX_RUNS, sizeof(*rep->runs));
+    if (!rep->runs)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "report: out of memory");
+    err = cfp_h5_read_runs(path, on_run, rep, st);
+    for (int64_t i = first_shown(rep); !err && i < rep->nruns; i++) {
+        struct run_sum *s = &rep->runs[i % REPORT_MAX_RUNS];
+        err = cfp_h5_read_tasks(path, s->id, on_task, s, st);
+    }
+    if (!err)
+        build_views(rep);
+    return err;
+}
+
+/* Whether every mode's newest run of w recorded the same tasks, statuses and
+ * output digests (compared through their fingerprints and task counts). */
+static bool workload_identical(const struct workload_view *w, int *nmodes)
+{
+    const struct run_sum *ref = NULL;
+    bool same = true;
+
+    *nmodes = 0;
+    for (int m = 0; m < REPORT_MODES; m++) {
+        const struct run_sum *s = w->by_mode[m];
+        if (!s)
+            continue;
+        (*nmodes)++;
+        if (!ref)
+            ref = s;
+        else if (s->fingerprint != ref->fingerprint || s->info.tasks != ref->info.tasks)
+            same = false;
+    }
+    return same;
+}
+
+static void print_workload_table(const struct report *rep, const struct workload_view *w)
+{
+    const struct run_sum *seq = w->by_mode[0];
+    FILE *f = rep->f;
+    int nmodes;
+    bool same = workload_identical(w, &nmodes);
+
+    fprintf(f, "%-16s %9s %8s %8s %7s %8s %6s %5s %7s %6s   %s\n", "mode", "wrk/conc", "wall_s",
+            "files/s", "MB/s", "speedup", "eff", "cpu%", "rss_MB", "failed",
+            "fetch/process/write");
+    for (int m = 0; m < REPORT_MODES; m++) {
+        const struct run_sum *s = w->by_mode[m];
+        const struct cfp_run_info *in = s ? &s->info : NULL;
+        double tot, speed;
+        char wc[24];
+        if (!s) {
+            fprintf(f, "%-16s %s\n", report_mode_label(m),
+                    m == 2 ? "not built in this version: MPI distribution (mpi/) is not part of it yet"
+                           : "no run recorded for this workload");
+            continue;
+        }
+        tot = s->fetch_s + s->process_s + s->write_s;
+        speed = seq ? report_wall(seq) / report_wall(s) : 0;
+        (void)snprintf(wc, sizeof(wc), "%d/%d", in->workers, in->concurrency);
+        fprintf(f, "%-16s %9s %8.2f %8.1f %7.1f %7.2fx %5.0f%% %4.0f%% %7.1f %6lld   %.0f/%.0f/%.0f%%\n",
+                report_mode_label(m), wc, in->wall_s, (double)in->tasks / report_wall(s),
+                (double)in->bytes_in / report_wall(s) / 1e6, speed,
+                100.0 * speed / report_parallel_units(rep, s), 100.0 * report_cpu_util(rep, s),
+                (double)in->peak_rss_kb / 1024.0, (long long)in->failed,
+                report_pct(s->fetch_s, tot), report_pct(s->process_s, tot),
+                report_pct(s->write_s, tot));
+    }
+    if (nmodes > 1)
+        fprintf(f, "Outputs: %s across the %d modes (status and SHA-256 of every output, per task).\n",
+                same ? "identical" : "DIFFERENT", nmodes);
+}
+
+static void print_workloads(const struct report *rep)
+{
     FILE *f = rep->f;
 
-    fprintf(f, "What the numbers say (newest run, %s)\n", s->id);
-    fprintf(f, "------------------------------------------------------------\n");
-    fprintf(f, "- Task time was %.0f%% fetching and %.0f%% processing+writing: the workload is %s.\n",
-            fetch_share, cpu_share,
-            fetch_share >= 60 ? "I/O-bound (waiting on the network dominates)"
-            : cpu_share >= 60 ? "CPU-bound (decoding, resizing, parsing dominate)"
-                              : "mixed");
-    if (in->latency_ms > 0 && in->tasks > 0)
-        fprintf(f, "- Each request waited %d ms on the server: %lld requests x %d ms = %.2f s, %.0f%% "
-                   "of the %.2f s wall time.\n",
-                in->latency_ms, (long long)in->tasks, in->latency_ms,
-                (double)in->tasks * in->latency_ms / 1000.0,
-                pct((double)in->tasks * in->latency_ms / 1000.0, wall), in->wall_s);
-    fprintf(f, "- CPU use was %.0f%% of %ld cores. ", pct(in->cpu_user_s + in->cpu_sys_s, wall * (double)cores),
-            cores);
-    if (strcmp(in->mode, "sequential") == 0)
-        fprintf(f, "One task at a time can use at most one core and waits idle during every fetch.\n");
-    else
+    for (int i = 0; i < rep->nwl; i++) {
+        const struct workload_view *w = &rep->wl[i];
+        const struct run_sum *any = NULL;
+        for (int m = 0; m < REPORT_MODES && !any; m++)
+            any = w->by_mode[m];
+        if (!any)
+            continue;
+        fprintf(f, "Workload '%s': %lld tasks, %.1f MB, server latency %d ms (newest run of each mode)\n",
+                w->name, (long long)any->info.tasks, (double)any->info.bytes_in / 1e6,
+                any->info.latency_ms);
+        fprintf(f, "------------------------------------------------------------------------------\n");
+        print_workload_table(rep, w);
         fprintf(f, "\n");
-    fprintf(f, "- Lower bound for any engine on this machine: the CPU work spread over %ld cores takes "
-               "%.2f s; waits can overlap only as far as the concurrency allows.\n",
-            cores, cpu_bound_floor);
-    if (in->failed > 0)
-        fprintf(f, "- %lld of %lld tasks failed; each failure is listed below with its cause, and "
-                   "every other task completed.\n",
-                (long long)in->failed, (long long)in->tasks);
+        report_print_insights(rep, w);
+    }
+    fprintf(f, "Columns: wrk/conc = workers (threads) / transfers in flight; speedup = sequential wall / "
+               "wall;\neff = speedup / cores the mode can compute on (min(cores, workers x ranks); over "
+               "100%% means\nwaits were overlapped, not that cores multiplied); cpu%% = (user+sys) / wall "
+               "/ %ld cores;\nrss_MB = peak resident memory of the run; fetch/process/write = shares of "
+               "the summed task time.\n\n",
+            rep->cores);
+}
+
+static void print_history(const struct report *rep)
+{
+    FILE *f = rep->f;
+
+    fprintf(f, "All runs in the file (newest %d, oldest first)\n", REPORT_MAX_RUNS);
+    fprintf(f, "------------------------------------------------\n");
+    for (int64_t i = first_shown(rep); i < rep->nruns; i++) {
+        const struct run_sum *s = nth(rep, i);
+        fprintf(f, "%-22s %-10s %-11s %s  %6lld tasks %5lld failed %8.2f s%s\n", s->id,
+                s->info.workload, s->info.mode, s->info.started, (long long)s->info.tasks,
+                (long long)s->info.failed, s->info.wall_s, s->info.complete ? "" : "  (incomplete)");
+    }
     fprintf(f, "\n");
 }
 
@@ -214,51 +272,43 @@ static int on_failure(void *ctx, const struct cfp_record *r)
 
 static cfp_err write_body(struct report *rep, struct cfp_status *st)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     const struct run_sum *last;
     char now[32];
-    cfp_err err;
 
-    if (cores < 1)
-        cores = 1;
     cfp_iso8601_now(now, sizeof(now));
     fprintf(rep->f, "cfp performance report\n======================\n");
-    fprintf(rep->f, "Results: %s (%lld runs)\nGenerated: %s by cfp %s on %ld cores\n\n", rep->path,
-            (long long)rep->nruns, now, CFP_VERSION, cores);
+    fprintf(rep->f, "Results: %s (%lld runs)\nGenerated: %s by cfp %s on a %ld-core machine\n\n",
+            rep->path, (long long)rep->nruns, now, CFP_VERSION, rep->cores);
     if (rep->nruns == 0) {
         fprintf(rep->f, "No runs recorded yet.\n");
         return CFP_ERR_OK;
     }
-    print_runs(rep, cores);
-    print_phases(rep);
-    print_comparison(rep);
-    print_insights(rep, cores);
+    print_workloads(rep);
+    print_history(rep);
     last = nth(rep, rep->nruns - 1);
-    if (last->info.failed > 0) {
-        fprintf(rep->f, "Failed tasks of %s (first %d)\n", last->id, REPORT_MAX_FAILURES);
-        err = cfp_h5_read_tasks(rep->path, last->id, on_failure, rep, st);
-        if (err)
-            return err;
-    }
-    return CFP_ERR_OK;
+    if (last->info.failed == 0)
+        return CFP_ERR_OK;
+    fprintf(rep->f, "Failed tasks of the newest run, %s (first %d)\n", last->id, REPORT_MAX_FAILURES);
+    return cfp_h5_read_tasks(rep->path, last->id, on_failure, rep, st);
+}
+
+/* The chart's path: out_path with .txt replaced by .svg (or .svg appended). */
+static void svg_path(const char *out_path, char *buf, size_t size)
+{
+    size_t n = strlen(out_path);
+
+    if (n > 4 && strcmp(out_path + n - 4, ".txt") == 0)
+        n -= 4;
+    (void)snprintf(buf, size, "%.*s.svg", (int)(n < size - 5 ? n : size - 5), out_path);
 }
 
 cfp_err cfp_report_write(const char *results_path, const char *out_path, struct cfp_status *st)
 {
-    struct report rep = {0};
-    char tmp[CFP_PATH_MAX + 16];
+    struct report rep;
+    char tmp[CFP_PATH_MAX + 32], svg[CFP_PATH_MAX + 8];
     bool to_stdout = strcmp(out_path, "-") == 0;
-    cfp_err err;
+    cfp_err err = load(&rep, results_path, st);
 
-    rep.path = results_path;
-    rep.runs = cfp_calloc(REPORT_MAX_RUNS, sizeof(*rep.runs));
-    if (!rep.runs)
-        return cfp_status_set(st, CFP_ERR_NOMEM, "report: out of memory");
-    err = cfp_h5_read_runs(results_path, on_run, &rep, st);
-    for (int64_t i = first_shown(&rep); !err && i < rep.nruns; i++) {
-        struct run_sum *s = &rep.runs[i % REPORT_MAX_RUNS];
-        err = cfp_h5_read_tasks(results_path, s->id, on_task, s, st);
-    }
     if (err)
         goto out_free_runs;
     (void)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", out_path, (long)getpid());
@@ -275,7 +325,26 @@ cfp_err cfp_report_write(const char *results_path, const char *out_path, struct 
             err = cfp_status_set(st, CFP_ERR_IO, "write %s: %s", out_path, strerror(errno));
         (void)unlink(tmp);
     }
+    if (!err && !to_stdout) {
+        svg_path(out_path, svg, sizeof(svg));
+        err = report_write_svg(&rep, svg, st);
+    }
 out_free_runs:
+    cfp_free(rep.runs);
+    return err;
+}
+
+cfp_err cfp_report_outputs_identical(const char *results_path, bool *identical,
+                                     struct cfp_status *st)
+{
+    struct report rep;
+    cfp_err err = load(&rep, results_path, st);
+    int nmodes;
+
+    *identical = true;
+    for (int i = 0; !err && i < rep.nwl; i++)
+        if (!workload_identical(&rep.wl[i], &nmodes))
+            *identical = false;
     cfp_free(rep.runs);
     return err;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cfp_cli.h"
+#include "cfp_compare.h"
 #include "cfp_engine.h"
 #include "cfp_fetch.h"
 #include "cfp_gen.h"
@@ -36,6 +37,12 @@ static const char usage_text[] =
     "      --seed S             generator seed (default 42)\n"
     "  -d, --dataset-dir DIR    dataset directory (default " DEFAULT_DATASET_DIR ")\n"
     "\n"
+    "Comparison (the seed lab's main command):\n"
+    "      --compare            run every mode on the same work, check the outputs are identical,\n"
+    "                           write the report and a chart (.svg) from the HDF5 results\n"
+    "      --workload W         io, cpu or both (default both); ignored with --input\n"
+    "      --workloads-dir DIR  datasets of the io and cpu workloads (default data/workloads)\n"
+    "\n"
     "Processing:\n"
     "  -m, --mode MODE          sequential, threading (alias threads) or async\n"
     "  -w, --workers N          threading: pool threads (default 8 per core, max 64);\n"
@@ -60,11 +67,14 @@ static const char usage_text[] =
     "  -h, --help               this help\n"
     "  -V, --version            version\n"
     "\n"
-    "Exit status: 0 all tasks ok, 1 some tasks failed, 2 usage error, 3 fatal error.\n";
+    "Exit status: 0 all tasks ok, 1 some tasks failed, 2 usage error, 3 fatal error,\n"
+    "             4 --compare found that the modes' outputs differ.\n";
 
 struct opts {
-    bool generate, run, quiet;
+    bool generate, run, quiet, compare, latency_given;
     int verbose;
+    enum cfp_workload_set workload_set;
+    const char *workloads_dir;
     int workers, concurrency; /* 0 = the mode's default */
     struct cfp_gen_opts gen;
     struct cfp_run_cfg run_cfg;
@@ -75,7 +85,8 @@ struct opts {
 enum {
     OPT_NUM_IMAGES = 256, OPT_NUM_TEXTS, OPT_NUM_CSV, OPT_SEED, OPT_REPORT, OPT_MAX_SIDE,
     OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_RETRIES, OPT_TIMEOUT, OPT_LATENCY, OPT_CACERT,
-    OPT_INSECURE, OPT_PORT, OPT_ROOT, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY
+    OPT_INSECURE, OPT_PORT, OPT_ROOT, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_COMPARE,
+    OPT_WORKLOAD, OPT_WORKLOADS_DIR
 };
 
 #define MAX_WORKERS     1024
@@ -94,7 +105,9 @@ static const struct option main_longopts[] = {
     {"insecure", no_argument, NULL, OPT_INSECURE}, {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'}, {"workers", required_argument, NULL, 'w'},
-    {"concurrency", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0}};
+    {"concurrency", required_argument, NULL, 'c'}, {"compare", no_argument, NULL, OPT_COMPARE},
+    {"workload", required_argument, NULL, OPT_WORKLOAD},
+    {"workloads-dir", required_argument, NULL, OPT_WORKLOADS_DIR}, {NULL, 0, NULL, 0}};
 
 static void opts_defaults(struct opts *o)
 {
@@ -105,6 +118,7 @@ static void opts_defaults(struct opts *o)
     o->gen.num_csv = CFP_GEN_DEFAULT_CSV;
     o->gen.seed = CFP_GEN_DEFAULT_SEED;
     o->results = DEFAULT_PROCESSED "/results.h5";
+    o->workloads_dir = "data/workloads";
     o->run_cfg.mode = CFP_MODE_SEQUENTIAL;
     o->run_cfg.latency_ms = DEFAULT_LATENCY_MS;
     o->run_cfg.task.max_side = 512;
@@ -160,6 +174,7 @@ static bool main_num_opt(struct opts *o, int c, const char *arg)
     case OPT_LATENCY:
         U64_OR_FAIL("--latency-ms", 0, 600000, false);
         o->run_cfg.latency_ms = (int)v;
+        o->latency_given = true;
         return true;
     case 'w':
         U64_OR_FAIL("--workers", 1, MAX_WORKERS, false);
@@ -192,6 +207,20 @@ static bool main_opt(struct opts *o, int c, const char *arg)
     case 'r': o->results = arg; return true;
     case OPT_REPORT: o->report = arg; return true;
     case OPT_CACERT: o->run_cfg.task.fetch.cacert = arg; return true;
+    case OPT_COMPARE: o->compare = true; return true;
+    case OPT_WORKLOADS_DIR: o->workloads_dir = arg; return true;
+    case OPT_WORKLOAD:
+        if (strcmp(arg, "io") == 0)
+            o->workload_set = CFP_WL_IO;
+        else if (strcmp(arg, "cpu") == 0)
+            o->workload_set = CFP_WL_CPU;
+        else if (strcmp(arg, "both") == 0)
+            o->workload_set = CFP_WL_BOTH;
+        else {
+            cfp_cli_usage_error("--workload: '%s' is not io, cpu or both", arg);
+            return false;
+        }
+        return true;
     case OPT_INSECURE: o->run_cfg.task.fetch.insecure = true; return true;
     case 'q': o->quiet = true; return true;
     case 'v': o->verbose++; return true;
@@ -226,9 +255,9 @@ static bool finish_opts(struct opts *o)
         o->report = o->report_buf;
     }
     cfp_engine_defaults(r->mode, &r->engine);
-    if (o->workers)
+    if (o->workers && r->mode != CFP_MODE_SEQUENTIAL)
         r->engine.workers = o->workers;
-    if (o->concurrency)
+    if (o->concurrency && r->mode != CFP_MODE_SEQUENTIAL)
         r->engine.concurrency = o->concurrency;
     else if (r->mode == CFP_MODE_THREADS)
         r->engine.concurrency = r->engine.workers;
@@ -249,6 +278,40 @@ static void gen_progress(void *ctx, unsigned done, unsigned total)
     if (!*quiet && (done == total || isatty(STDERR_FILENO)))
         fprintf(stderr, "%sgenerating dataset: %u/%u files%s", isatty(STDERR_FILENO) ? "\r" : "",
                 done, total, done == total ? "\n" : "");
+}
+
+static int cmd_compare(struct opts *o)
+{
+    struct cfp_compare_cfg cc;
+    struct cfp_status st;
+    bool failed, identical;
+    char processed[CFP_PATH_MAX];
+    const char *slash = strrchr(o->results, '/');
+
+    memset(&cc, 0, sizeof(cc));
+    cfp_status_clear(&st);
+    (void)snprintf(processed, sizeof(processed), "%.*s", slash ? (int)(slash - o->results) : 1,
+                   slash ? o->results : ".");
+    cc.base = o->run_cfg;
+    cc.workloads_dir = o->workloads_dir;
+    cc.processed_dir = processed;
+    cc.set = o->workload_set;
+    cc.generate = o->generate;
+    cc.seed = o->gen.seed;
+    cc.io_latency_ms = o->latency_given ? o->run_cfg.latency_ms : CFP_COMPARE_IO_LATENCY_MS;
+    cc.workers = o->workers;
+    cc.concurrency = o->concurrency;
+    if (cfp_fetch_global_init(&st) || cfp_compare_run(&cc, &failed, &identical, &st)) {
+        fprintf(stderr, "cfp: compare: %s\n", st.msg);
+        cfp_fetch_global_cleanup();
+        return CFP_EXIT_FATAL;
+    }
+    cfp_fetch_global_cleanup();
+    fprintf(stderr, "cfp: compare: outputs %s across modes; report %s, chart beside it, results %s\n",
+            identical ? "identical" : "DIFFER", o->report, o->results);
+    if (!identical)
+        return CFP_EXIT_DIFFER;
+    return failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
 }
 
 static int cmd_main(int argc, char **argv)
@@ -274,11 +337,15 @@ static int cmd_main(int argc, char **argv)
     }
     if (optind < argc)
         return cfp_cli_usage_error("unexpected argument '%s'", argv[optind]);
-    if (!o.generate && !o.run)
-        return cfp_cli_usage_error("nothing to do: give --generate-dataset and/or --mode");
+    if (!o.generate && !o.run && !o.compare)
+        return cfp_cli_usage_error("nothing to do: give --generate-dataset, --mode or --compare");
+    if (o.compare && o.run && !o.run_cfg.input)
+        return cfp_cli_usage_error("--compare runs every mode itself: drop --mode");
     if (!finish_opts(&o))
         return CFP_EXIT_USAGE;
     cfp_log_setup(o.verbose >= 2 ? CFP_LOG_DEBUG : o.verbose ? CFP_LOG_INFO : CFP_LOG_WARN, -1);
+    if (o.compare)
+        return cmd_compare(&o);
     if (o.generate) {
         if (cfp_gen_dataset(&o.gen, gen_progress, &o.quiet, &st) ||
             cfp_run_write_manifest(o.gen.dir, &st)) {

@@ -112,6 +112,9 @@ def check_rows(rows, expected, retries):
     check(by_index[4]["http_status"] == 404, "http_status of the 404 task")
 
 
+MODES = ["sequential", "threading", "async"]
+
+
 def main():
     work = tmpdir("cfp-bad-")
     files = os.path.join(work, "files")
@@ -122,26 +125,35 @@ def main():
     try:
         expected = cases(http, fault, files)
         lst = os.path.join(work, "urls.txt")
-        with open(lst, "w") as f:
-            f.write("# bad-input suite\n\n")
-            for url, *_ in expected:
-                f.write("  %s  \n" % url)
-        out = os.path.join(work, "out")
         h5 = os.path.join(work, "results.h5")
-        rc, _, err = run_cfp(["--mode", "sequential", "--input", lst, "--output-dir", out,
-                              "--results", h5, "--max-bytes", "100000", "--retries", "2",
-                              "--timeout", "10", "--quiet"])
-        check(rc == 1, "exit status %d, expected 1 (some failed); stderr: %s" % (rc, err))
-        runs = read_runs(h5)
-        check(len(runs) == 1, "one run group")
-        rid, attrs, rows = runs[0]
-        check_rows(rows, expected, 2)
         nok = sum(1 for e in expected if e[1] == "ok")
-        check(attrs["ok"] == nok and attrs["failed"] == len(expected) - nok, "run counts %r" % attrs)
-        check(attrs["complete"] == 1, "run marked complete")
-        left = sorted(os.listdir(out))
-        check(len(left) == nok and not any(n.startswith(".") for n in left),
-              "output dir holds exactly the ok outputs, no temporaries: %r" % left)
+        for i, mode in enumerate(MODES):
+            out = os.path.join(work, "out-" + mode)
+            # The flaky URL counts requests per path: give each mode its own.
+            with open(lst, "w") as f:
+                f.write("# bad-input suite: comments and blank lines are not tasks\n\n")
+                for url, *_ in expected:
+                    f.write("  %s  \n" % url.replace("/flaky/2/", "/flaky/2/%s-" % mode))
+            rc, _, err = run_cfp(["--mode", mode, "--input", lst, "--output-dir", out,
+                                  "--results", h5, "--max-bytes", "100000", "--retries", "2",
+                                  "--timeout", "10", "--quiet", "--workers", "4"])
+            check(rc == 1, "%s: exit status %d, expected 1 (some failed); stderr: %s" % (mode, rc, err))
+            runs = read_runs(h5)
+            check(len(runs) == i + 1, "one run group per mode")
+            rid, attrs, rows = runs[i]
+            check(attrs["mode"] == mode, "run %s is %s" % (rid, mode))
+            exp = [(u.replace("/flaky/2/", "/flaky/2/%s-" % mode), *rest) for u, *rest in expected]
+            check_rows(rows, exp, 2)
+            check(attrs["ok"] == nok and attrs["failed"] == len(expected) - nok, "run counts %r" % attrs)
+            check(attrs["complete"] == 1, "run marked complete")
+            left = sorted(os.listdir(out))
+            check(len(left) == nok and not any(n.startswith(".") for n in left),
+                  "%s: output dir holds exactly the ok outputs, no temporaries: %r" % (mode, left))
+        runs = read_runs(h5)
+        ref = {r["index"]: (r["status"], r["error_code"], r["digest"]) for r in runs[0][2]}
+        for rid, attrs, rows in runs[1:]:
+            got = {r["index"]: (r["status"], r["error_code"], r["digest"]) for r in rows}
+            check(got == ref, "%s: statuses/digests differ from sequential" % rid)
         report = os.path.join(work, "performance_report.txt")
         check(os.path.isfile(report), "report written beside the results")
         text = open(report).read()
@@ -150,7 +162,7 @@ def main():
         srv.stop()
         fsrv.stop()
     shutil.rmtree(work)
-    print("bad-input suite: %d tasks checked" % len(expected))
+    print("bad-input suite: %d tasks x %d modes checked" % (len(expected), len(MODES)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,115 @@
+/* cfp_compare.c - every mode on the same workloads, then one report. */
+#include "cfp_compare.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cfp_log.h"
+#include "cfp_report.h"
+
+struct workload {
+    const char *name;
+    enum cfp_gen_profile profile;
+    unsigned images, texts, csv;
+};
+
+/* io: 200 small files, so that 50 ms per request is what a run waits on;
+ * cpu: 16 large images, so that decoding and resizing is what it computes. */
+static const struct workload workloads[] = {
+    {"io", CFP_GEN_SMALL, 60, 90, 50},
+    {"cpu", CFP_GEN_LARGE, 16, 0, 0},
+};
+
+static const enum cfp_mode compare_modes[] = {CFP_MODE_SEQUENTIAL, CFP_MODE_THREADS,
+                                              CFP_MODE_ASYNC};
+
+static void gen_progress(void *ctx, unsigned done, unsigned total)
+{
+    const char *name = ctx;
+    if (done == total)
+        fprintf(stderr, "compare: workload %s: generated %u files\n", name, total);
+}
+
+static cfp_err generate(const struct cfp_compare_cfg *cfg, const struct workload *w,
+                        const char *dir, struct cfp_status *st)
+{
+    struct cfp_gen_opts g = {dir, w->images, w->texts, w->csv, cfg->seed, w->profile};
+    cfp_err err = cfp_gen_dataset(&g, cfg->base.quiet ? NULL : gen_progress, (void *)w->name, st);
+
+    return err ? err : cfp_run_write_manifest(dir, st);
+}
+
+/* Runs every mode on one workload; dataset_dir NULL means the --input list. */
+static cfp_err run_modes(const struct cfp_compare_cfg *cfg, const char *label,
+                         const char *dataset_dir, int latency_ms, bool *failed,
+                         struct cfp_status *st)
+{
+    for (size_t i = 0; i < sizeof(compare_modes) / sizeof(compare_modes[0]); i++) {
+        struct cfp_run_cfg run = cfg->base;
+        struct cfp_engine_stats stats;
+        char out[CFP_PATH_MAX];
+        cfp_err err;
+
+        run.mode = compare_modes[i];
+        cfp_engine_defaults(run.mode, &run.engine);
+        if (cfg->workers && run.mode != CFP_MODE_SEQUENTIAL)
+            run.engine.workers = cfg->workers;
+        if (cfg->concurrency && run.mode != CFP_MODE_SEQUENTIAL)
+            run.engine.concurrency = cfg->concurrency;
+        else if (run.mode == CFP_MODE_THREADS)
+            run.engine.concurrency = run.engine.workers;
+        if (snprintf(out, sizeof(out), "%s/compare/%s/%s", cfg->processed_dir, label,
+                     cfp_mode_name(run.mode)) >= (int)sizeof(out))
+            return cfp_status_set(st, CFP_ERR_USAGE, "compare: output path too long");
+        run.task.output_dir = out;
+        run.dataset_dir = dataset_dir;
+        run.latency_ms = latency_ms;
+        run.workload = label;
+        run.report_path = NULL;
+        err = cfp_run_job(&run, &stats, st);
+        if (err)
+            return err;
+        if (stats.failed)
+            *failed = true;
+    }
+    return CFP_ERR_OK;
+}
+
+cfp_err cfp_compare_run(const struct cfp_compare_cfg *cfg, bool *failed, bool *identical,
+                        struct cfp_status *st)
+{
+    char dir[CFP_PATH_MAX];
+    cfp_err err = CFP_ERR_OK;
+
+    *failed = false;
+    *identical = true;
+    if (cfg->base.input) {
+        err = run_modes(cfg, "url-list", NULL, 0, failed, st);
+        goto out_report;
+    }
+    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
+        const struct workload *w = &workloads[i];
+        bool is_io = strcmp(w->name, "io") == 0;
+        int latency = is_io ? cfg->io_latency_ms : 0;
+        if ((cfg->set == CFP_WL_IO && !is_io) || (cfg->set == CFP_WL_CPU && is_io))
+            continue;
+        if (snprintf(dir, sizeof(dir), "%s/%s", cfg->workloads_dir, w->name) >= (int)sizeof(dir))
+            return cfp_status_set(st, CFP_ERR_USAGE, "compare: workloads path too long");
+        if (cfg->generate) {
+            err = generate(cfg, w, dir, st);
+            if (err)
+                return err;
+        }
+        cfp_log(CFP_LOG_INFO, "compare: workload %s (%s, latency %d ms)", w->name, dir, latency);
+        err = run_modes(cfg, w->name, dir, latency, failed, st);
+        if (err)
+            return err;
+    }
+out_report:
+    if (err)
+        return err;
+    err = cfp_report_write(cfg->base.results_path, cfg->base.report_path, st);
+    if (err)
+        return err;
+    return cfp_report_outputs_identical(cfg->base.results_path, identical, st);
+}
