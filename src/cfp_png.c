@@ -1,0 +1,436 @@
+/* cfp_png.c - PNG decode -> Lanczos-3 shrink -> 8-bit PNG encode.
+ *
+ * libpng reports errors by longjmp()ing out of its calls. Each setjmp lives
+ * in a small function (decode, encode) whose caller owns every piece of
+ * state, reached through pointer parameters that are never reassigned. The
+ * only thing read after a longjmp is that state (in memory, not in
+ * registers); the one local changed after setjmp (err) is not read on that
+ * path. So no value can be clobbered and no local needs to be volatile.
+ * libpng allocates through cfp_malloc (png_create_*_struct_2), so injected
+ * allocation failures reach it too and come back as CFP_ERR_NOMEM. */
+#include "cfp_png.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cfp_mem.h"
+#include "cfp_resize.h"
+
+/* zlib level of the output, with libpng's default adaptive filters. On
+ * 512 px photos level 4 is within 1% of level 6's size (sometimes smaller)
+ * at a third to half of the time; levels 1-3 are faster still but 3-15%
+ * larger. See doc/png.md. */
+#define PNG_ZLEVEL 4
+
+/* No single ancillary chunk may make libpng allocate more than this; and
+ * at most this many ancillary chunks (sPLT, text, unknown) are stored. */
+#define PNG_CHUNK_MALLOC_MAX (8u * 1024u * 1024u)
+#define PNG_CHUNK_CACHE_MAX  128u
+
+static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+/* Shared by every libpng callback of one cfp_png_process() call. It lives
+ * in cfp_png_process's frame; the setjmp functions only reach it through a
+ * pointer, which keeps it safe from longjmp. */
+struct png_ctx {
+    const unsigned char *buf; /* input, not owned */
+    size_t len;
+    size_t pos;
+    cfp_write_fn wr; /* output sink */
+    void *wctx;
+    cfp_err wr_err;             /* first error wr returned, else OK */
+    bool oom;                   /* a libpng allocation failed */
+    char msg[CFP_MSG_MAX - 64]; /* first libpng error text */
+};
+
+/* Decoding state; owns everything it points to. Rows go straight into
+ * out when the image already fits; otherwise into the resizer, which writes
+ * out. A non-interlaced image is fed one row at a time through the
+ * one-row buffer src; an interlaced one needs all seven passes before any
+ * row is final, so src then holds the whole source image. */
+struct decoder {
+    png_structp png;
+    png_infop info;
+    uint32_t w, h;          /* source size */
+    int passes;             /* 1, or 7 for Adam7 */
+    size_t rowbytes;        /* of a source row after the transforms */
+    struct cfp_img out;     /* the output image; out.px owned */
+    struct cfp_resizer *rs; /* NULL when the image already fits */
+    unsigned char *src;     /* one source row, or all of them */
+};
+
+struct encoder {
+    png_structp png;
+    png_infop info;
+};
+
+bool cfp_png_sniff(const unsigned char *buf, size_t len)
+{
+    return buf && len >= sizeof(png_signature) &&
+           memcmp(buf, png_signature, sizeof(png_signature)) == 0;
+}
+
+void cfp_png_opts_init(struct cfp_png_opts *o)
+{
+    o->max_side = CFP_PNG_MAX_SIDE_DEFAULT;
+    o->max_pixels = CFP_PNG_MAX_PIXELS_DEFAULT;
+}
+
+static png_voidp PNGCBAPI on_malloc(png_structp png, png_alloc_size_t n)
+{
+    struct png_ctx *c = png_get_mem_ptr(png);
+    void *p = cfp_malloc(n);
+
+    if (!p && c)
+        c->oom = true;
+    return p;
+}
+
+static void PNGCBAPI on_free(png_structp png, png_voidp p)
+{
+    (void)png;
+    cfp_free(p);
+}
+
+/* Keeps the first message (the root cause) and unwinds to the setjmp. */
+static void PNGCBAPI on_error(png_structp png, png_const_charp msg)
+{
+    struct png_ctx *c = png_get_error_ptr(png);
+
+    if (c && c->msg[0] == '\0')
+        (void)snprintf(c->msg, sizeof(c->msg), "%s", msg ? msg : "unknown libpng error");
+    png_longjmp(png, 1);
+}
+
+/* Warnings (bad ancillary CRC, benign errors such as an out-of-range
+ * palette index) do not make the image unusable; like most viewers we
+ * carry on, so they are deliberately dropped. */
+static void PNGCBAPI on_warning(png_structp png, png_const_charp msg)
+{
+    (void)png;
+    (void)msg;
+}
+
+static void PNGCBAPI on_read(png_structp png, png_bytep out, size_t n)
+{
+    struct png_ctx *c = png_get_io_ptr(png);
+
+    if (n > c->len - c->pos) {
+        png_uint_32 t = png_get_io_chunk_type(png);
+        char name[5] = {(char)(t >> 24), (char)(t >> 16), (char)(t >> 8), (char)t, '\0'};
+
+        /* The chunk libpng is in, when there is one, tells a cut-off file
+         * (IDAT) from a lying chunk length (huge tEXt). */
+        if (!isalpha((unsigned char)name[0]) || !isalpha((unsigned char)name[3]))
+            (void)snprintf(name, sizeof(name), "%s", "file");
+        (void)snprintf(c->msg, sizeof(c->msg),
+                       "truncated input: %s needs %zu more bytes at offset %zu of %zu", name, n,
+                       c->pos, c->len);
+        png_error(png, c->msg);
+    }
+    memcpy(out, c->buf + c->pos, n);
+    c->pos += n;
+}
+
+static void PNGCBAPI on_write(png_structp png, png_bytep data, size_t n)
+{
+    struct png_ctx *c = png_get_io_ptr(png);
+    cfp_err err = c->wr(c->wctx, data, n);
+
+    if (err) {
+        c->wr_err = err;
+        png_error(png, "output write failed");
+    }
+}
+
+static void PNGCBAPI on_flush(png_structp png)
+{
+    (void)png;
+}
+
+/* Turns the state a longjmp left in c into an error code and message. */
+static cfp_err lib_failed(const struct png_ctx *c, struct cfp_status *st, cfp_err code,
+                          const char *what)
+{
+    if (c->wr_err)
+        return cfp_status_set(st, c->wr_err, "%s: writing output: %s", what,
+                              cfp_strerror(c->wr_err));
+    if (c->oom)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "%s: out of memory (libpng: %s)", what, c->msg);
+    return cfp_status_set(st, code, "%s: %s", what, c->msg[0] ? c->msg : "libpng error");
+}
+
+/* Creates the read structs with cfp's allocator. */
+static cfp_err decoder_create(struct png_ctx *c, struct decoder *d, struct cfp_status *st)
+{
+    memset(d, 0, sizeof(*d));
+    d->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, c, on_error, on_warning, c, on_malloc,
+                                      on_free);
+    if (!d->png)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "PNG decode: out of memory (read struct)");
+    d->info = png_create_info_struct(d->png);
+    if (!d->info) {
+        png_destroy_read_struct(&d->png, NULL, NULL);
+        return cfp_status_set(st, CFP_ERR_NOMEM, "PNG decode: out of memory (info struct)");
+    }
+    return CFP_ERR_OK;
+}
+
+/* Safety limits; may allocate, so only call once the setjmp is armed. */
+static void set_limits(const struct decoder *d)
+{
+    /* Per-side limit: the format's own maximum. libpng's default (1e6)
+     * would refuse long thin images our pixel limit accepts, and our
+     * width * height check right after IHDR is stricter anyway and gives
+     * the precise TOO_BIG message. */
+    png_set_user_limits(d->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
+    png_set_chunk_malloc_max(d->png, PNG_CHUNK_MALLOC_MAX);
+    png_set_chunk_cache_max(d->png, PNG_CHUNK_CACHE_MAX);
+    /* Only IHDR, PLTE, tRNS, IDAT and IEND affect our pixels (no colour
+     * management): skip every other chunk without storing or parsing it,
+     * which also keeps iCCP/zTXt/iTXt decompression off untrusted data. */
+    png_set_keep_unknown_chunks(d->png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+}
+
+/* Refuses the image before any pixel buffer exists; sets the sizes. */
+static cfp_err check_header(struct decoder *d, const struct cfp_png_opts *o,
+                            struct cfp_png_info *info, struct cfp_status *st)
+{
+    uint64_t pixels;
+
+    d->w = png_get_image_width(d->png, d->info);
+    d->h = png_get_image_height(d->png, d->info);
+    pixels = (uint64_t)d->w * d->h; /* both < 2^31: cannot overflow */
+    if (info) {
+        info->width_in = (int32_t)d->w;
+        info->height_in = (int32_t)d->h;
+    }
+    if (pixels > o->max_pixels)
+        return cfp_status_set(st, CFP_ERR_TOO_BIG,
+                              "PNG: %" PRIu32 "x%" PRIu32 " = %" PRIu64
+                              " pixels over --max-pixels %" PRIu64,
+                              d->w, d->h, pixels, o->max_pixels);
+    cfp_resize_fit(d->w, d->h, o->max_side, &d->out.width, &d->out.height);
+    if (info) {
+        info->width_out = (int32_t)d->out.width;
+        info->height_out = (int32_t)d->out.height;
+    }
+    return CFP_ERR_OK;
+}
+
+/* Asks libpng for 8-bit gray, gray+alpha, RGB or RGBA (see cfp_png.h). */
+static void set_transforms(struct decoder *d)
+{
+    int depth = png_get_bit_depth(d->png, d->info);
+    int type = png_get_color_type(d->png, d->info);
+
+    if (depth == 16)
+        png_set_scale_16(d->png); /* round(v * 255 / 65535), not v >> 8 */
+    if (type == PNG_COLOR_TYPE_PALETTE)
+        png_set_palette_to_rgb(d->png);
+    if (type == PNG_COLOR_TYPE_GRAY && depth < 8)
+        png_set_expand_gray_1_2_4_to_8(d->png);
+    if (png_get_valid(d->png, d->info, PNG_INFO_tRNS))
+        png_set_tRNS_to_alpha(d->png);
+    d->passes = png_set_interlace_handling(d->png);
+    png_read_update_info(d->png, d->info);
+}
+
+/* a * b without overflow, into *out; false when it would not fit. */
+static bool size_mul(size_t a, size_t b, size_t *out)
+{
+    if (b != 0 && a > SIZE_MAX / b)
+        return false;
+    *out = a * b;
+    return true;
+}
+
+/* Allocates the output image, and the source buffer and resizer when the
+ * image must shrink, after checking every size. */
+static cfp_err alloc_buffers(struct decoder *d, struct cfp_status *st)
+{
+    int ch = png_get_channels(d->png, d->info);
+    size_t out_len, src_len;
+    cfp_err err;
+
+    d->rowbytes = png_get_rowbytes(d->png, d->info);
+    if (png_get_bit_depth(d->png, d->info) != 8 || ch < 1 || ch > 4 ||
+        d->rowbytes / (size_t)ch != d->w || d->rowbytes % (size_t)ch != 0)
+        return cfp_status_set(st, CFP_ERR_INTERNAL,
+                              "PNG decode: unexpected layout after transforms (%d channels)", ch);
+    d->out.channels = ch;
+    d->out.stride = (size_t)d->out.width * (size_t)ch; /* <= rowbytes: out.width <= w */
+    src_len = d->rowbytes;
+    if (!size_mul(d->out.stride, d->out.height, &out_len) ||
+        (d->passes > 1 && !size_mul(d->rowbytes, d->h, &src_len)))
+        return cfp_status_set(st, CFP_ERR_TOO_BIG,
+                              "PNG: %" PRIu32 "x%" PRIu32 " image does not fit in memory", d->w,
+                              d->h);
+    d->out.px = cfp_malloc(out_len);
+    if (!d->out.px)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "PNG: out of memory (%zu-byte output image)",
+                              out_len);
+    if (d->out.width == d->w && d->out.height == d->h)
+        return CFP_ERR_OK;
+    d->src = cfp_malloc(src_len);
+    if (!d->src)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "PNG decode: out of memory (%zu-byte buffer)",
+                              src_len);
+    err = cfp_resizer_new(d->w, d->h, &d->out, &d->rs);
+    if (err)
+        return cfp_status_set(st, err,
+                              "PNG resize %" PRIu32 "x%" PRIu32 " -> %" PRIu32 "x%" PRIu32 ": %s",
+                              d->w, d->h, d->out.width, d->out.height, cfp_strerror(err));
+    return CFP_ERR_OK;
+}
+
+/* Where libpng writes source row y. */
+static unsigned char *row_target(const struct decoder *d, uint32_t y)
+{
+    if (!d->rs)
+        return d->out.px + (size_t)y * d->out.stride; /* not resized: final place */
+    if (d->passes > 1)
+        return d->src + (size_t)y * d->rowbytes;
+    return d->src;
+}
+
+/* Reads every pass of every row; with interlace handling libpng merges
+ * the passes into the rows it is given again on each pass. */
+static void read_pixels(const struct decoder *d)
+{
+    for (int p = 0; p < d->passes; p++)
+        for (uint32_t y = 0; y < d->h; y++) {
+            png_read_row(d->png, row_target(d, y), NULL);
+            if (d->rs && d->passes == 1)
+                cfp_resizer_push(d->rs, d->src);
+        }
+    if (d->rs && d->passes > 1)
+        for (uint32_t y = 0; y < d->h; y++)
+            cfp_resizer_push(d->rs, d->src + (size_t)y * d->rowbytes);
+}
+
+/* Decodes (and shrinks) the image into d->out. See the file comment about
+ * setjmp. */
+static cfp_err decode(struct png_ctx *c, struct decoder *d, const struct cfp_png_opts *o,
+                      struct cfp_png_info *info, struct cfp_status *st)
+{
+    cfp_err err;
+
+    if (setjmp(png_jmpbuf(d->png)))
+        return lib_failed(c, st, CFP_ERR_PNG_DECODE, "PNG decode");
+    set_limits(d);
+    png_set_read_fn(d->png, c, on_read);
+    png_read_info(d->png, d->info);
+    err = check_header(d, o, info, st);
+    if (err)
+        return err;
+    set_transforms(d);
+    err = alloc_buffers(d, st);
+    if (err)
+        return err;
+    read_pixels(d);
+    /* Reading to IEND catches truncation and CRC errors after the pixels. */
+    png_read_end(d->png, NULL);
+    return CFP_ERR_OK;
+}
+
+static void write_rows(png_structp png, const struct cfp_img *img)
+{
+    for (uint32_t y = 0; y < img->height; y++)
+        png_write_row(png, img->px + (size_t)y * img->stride);
+}
+
+/* Encodes img through c->wr. See the file comment about setjmp. */
+static cfp_err encode(struct png_ctx *c, const struct encoder *e, const struct cfp_img *img,
+                      struct cfp_status *st)
+{
+    static const int types[] = {PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+                                PNG_COLOR_TYPE_RGB_ALPHA};
+
+    if (setjmp(png_jmpbuf(e->png)))
+        return lib_failed(c, st, CFP_ERR_PNG_ENCODE, "PNG encode");
+    png_set_write_fn(e->png, c, on_write, on_flush);
+    png_set_IHDR(e->png, e->info, img->width, img->height, 8, types[img->channels - 1],
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_compression_level(e->png, PNG_ZLEVEL);
+    png_write_info(e->png, e->info);
+    write_rows(e->png, img);
+    png_write_end(e->png, e->info);
+    return CFP_ERR_OK;
+}
+
+static cfp_err encode_image(struct png_ctx *c, const struct cfp_img *img, struct cfp_status *st)
+{
+    struct encoder e;
+    cfp_err err;
+
+    memset(&e, 0, sizeof(e));
+    e.png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, c, on_error, on_warning, c, on_malloc,
+                                      on_free);
+    if (!e.png)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "PNG encode: out of memory (write struct)");
+    e.info = png_create_info_struct(e.png);
+    if (!e.info) {
+        err = cfp_status_set(st, CFP_ERR_NOMEM, "PNG encode: out of memory (info struct)");
+        goto out_destroy;
+    }
+    err = encode(c, &e, img, st);
+out_destroy:
+    png_destroy_write_struct(&e.png, &e.info);
+    return err;
+}
+
+static cfp_err check_args(const unsigned char *buf, size_t len, const struct cfp_png_opts *o,
+                          cfp_write_fn wr, struct cfp_status *st)
+{
+    if (!wr || o->max_side == 0 || o->max_pixels == 0)
+        return cfp_status_set(st, CFP_ERR_USAGE,
+                              "PNG: bad options (max_side %" PRIu32 ", max_pixels %" PRIu64 ")",
+                              o->max_side, o->max_pixels);
+    if (len == 0 || !buf)
+        return cfp_status_set(st, CFP_ERR_PNG_DECODE, "PNG decode: empty input");
+    if (!cfp_png_sniff(buf, len))
+        return cfp_status_set(st, CFP_ERR_PNG_DECODE, "PNG decode: not a PNG (bad signature)");
+    return CFP_ERR_OK;
+}
+
+cfp_err cfp_png_process(const unsigned char *buf, size_t len, const struct cfp_png_opts *o,
+                        cfp_write_fn wr, void *wctx, struct cfp_png_info *info,
+                        struct cfp_status *st)
+{
+    struct cfp_png_opts defaults;
+    struct png_ctx c;
+    struct decoder d;
+    cfp_err err;
+
+    if (info)
+        info->width_in = info->height_in = info->width_out = info->height_out = -1;
+    if (!o) {
+        cfp_png_opts_init(&defaults);
+        o = &defaults;
+    }
+    err = check_args(buf, len, o, wr, st);
+    if (err)
+        return err;
+    memset(&c, 0, sizeof(c));
+    c.buf = buf;
+    c.len = len;
+    c.wr = wr;
+    c.wctx = wctx;
+    err = decoder_create(&c, &d, st);
+    if (err)
+        return err;
+    err = decode(&c, &d, o, info, st);
+    /* Only the output image is still needed: free the rest before encoding. */
+    png_destroy_read_struct(&d.png, &d.info, NULL);
+    cfp_resizer_free(&d.rs);
+    cfp_free(d.src);
+    if (!err)
+        err = encode_image(&c, &d.out, st);
+    cfp_free(d.out.px);
+    return err;
+}

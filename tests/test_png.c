@@ -1,0 +1,1070 @@
+/* test_png.c - unit tests of the PNG processor and the Lanczos resampler.
+ *
+ * Inputs are written here with libpng's write API from raw samples we
+ * choose, and outputs are read back with libpng's simplified API, so the
+ * expected pixels come from the conversion formulas (round(v * 255 / 65535),
+ * palette lookup, tRNS match), not from cfp's own decoder.
+ *
+ * Without arguments it runs the unit tests. CLI modes used by png_psnr.py:
+ *   test_png resize IN OUT MAXSIDE [MAXPIXELS]  -> "ok WIN HIN WOUT HOUT" | "error NAME: msg"
+ *   test_png bench IN [REPEAT]                  -> milliseconds per call
+ */
+#include "cfp_png.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <png.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <zlib.h>
+
+#include "cfp_mem.h"
+#include "cfp_resize.h"
+#include "cfp_test.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Growable byte buffer used as the output sink. It uses libc realloc, not
+ * cfp_realloc, so that injected cfp allocation failures hit only the code
+ * under test. fail_at: the write that would pass this many total bytes
+ * fails with CFP_ERR_IO (-1: never). */
+struct membuf {
+    unsigned char *p;
+    size_t len, cap;
+    long fail_at;
+};
+
+static cfp_err mem_write(void *ctx, const void *data, size_t n)
+{
+    struct membuf *m = ctx;
+
+    if (m->fail_at >= 0 && m->len + n > (size_t)m->fail_at)
+        return CFP_ERR_IO;
+    if (m->len + n > m->cap) {
+        size_t cap = (m->len + n) * 2;
+        unsigned char *q = realloc(m->p, cap);
+
+        ASSERT(q != NULL);
+        m->p = q;
+        m->cap = cap;
+    }
+    memcpy(m->p + m->len, data, n);
+    m->len += n;
+    return CFP_ERR_OK;
+}
+
+static void membuf_init(struct membuf *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->fail_at = -1;
+}
+
+static void membuf_free(struct membuf *m)
+{
+    free(m->p);
+    membuf_init(m);
+}
+
+static void PNGCBAPI png_mem_write(png_structp png, png_bytep data, size_t n)
+{
+    ASSERT_EQ(mem_write(png_get_io_ptr(png), data, n), CFP_ERR_OK);
+}
+
+static void PNGCBAPI png_mem_flush(png_structp png)
+{
+    (void)png;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static uint32_t rng_next(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *p;
+    long n;
+
+    if (!f)
+        return NULL;
+    ASSERT(fseek(f, 0, SEEK_END) == 0);
+    n = ftell(f);
+    ASSERT(n >= 0);
+    rewind(f);
+    p = malloc((size_t)n + 1);
+    ASSERT(p != NULL);
+    ASSERT_EQ(fread(p, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return p;
+}
+
+/* -------------------------------------------------- generated test images */
+
+/* A synthetic image: raw samples at the file's bit depth (palette indices
+ * for colour type 3), plus the palette / tRNS it is written with. */
+struct gen {
+    uint32_t w, h;
+    int ct, depth;
+    bool interlace, trns;
+    int nin;       /* samples per pixel in the file */
+    uint16_t *raw; /* w * h * nin samples */
+    png_color pal[256];
+    png_byte pal_alpha[256];
+    int npal, ntrans;
+    png_color_16 trns_color;
+};
+
+static int samples_of(int ct)
+{
+    switch (ct) {
+    case PNG_COLOR_TYPE_GRAY:
+    case PNG_COLOR_TYPE_PALETTE:
+        return 1;
+    case PNG_COLOR_TYPE_GRAY_ALPHA:
+        return 2;
+    case PNG_COLOR_TYPE_RGB:
+        return 3;
+    default:
+        return 4;
+    }
+}
+
+/* Photo-like value in [0, 1]: gradients, a disc, a bar, a ripple, noise. */
+static double photo(const struct gen *g, uint32_t x, uint32_t y, int c, uint32_t *rng)
+{
+    double fx = (x + 0.5) / g->w, fy = (y + 0.5) / g->h, v;
+    double dx = fx - 0.4, dy = fy - 0.55;
+
+    v = 0.15 + 0.45 * fx * (1 + c) / 3.0 + 0.3 * fy;
+    if (dx * dx + dy * dy < 0.06)
+        v = 0.9 - 0.5 * c / 3.0;
+    if (fx > 0.7 && fx < 0.8)
+        v = 0.05 + 0.1 * c;
+    v += 0.05 * __builtin_sin(x * 0.7 + c) * __builtin_cos(y * 0.3);
+    v += ((rng_next(rng) & 1023) / 1023.0 - 0.5) * 0.08;
+    return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+static void gen_palette(struct gen *g)
+{
+    g->npal = g->depth >= 8 ? 256 : 1 << g->depth;
+    for (int i = 0; i < g->npal; i++) {
+        double t = g->npal > 1 ? (double)i / (g->npal - 1) : 0;
+
+        g->pal[i] = (png_color){(png_byte)(255 * t), (png_byte)(255 * t * t),
+                                (png_byte)(255 * (1 - t) * (i % 2 ? 0.5 : 1))};
+        g->pal_alpha[i] = (png_byte)(i % 3 == 0 ? 0 : (i * 77 + 40) & 255);
+    }
+    /* Fewer tRNS entries than palette entries: the rest are opaque. */
+    g->ntrans = g->npal > 2 ? g->npal * 2 / 3 : 1;
+}
+
+/* Fills g->raw; with tRNS for gray/RGB the top-left block gets exactly
+ * the transparent colour so that alpha 0 really occurs. */
+static void gen_fill(struct gen *g, uint32_t seed)
+{
+    uint32_t maxv = (1u << g->depth) - 1, rng = seed | 1;
+    size_t i = 0;
+
+    g->nin = samples_of(g->ct);
+    g->raw = malloc(sizeof(uint16_t) * g->w * g->h * (size_t)g->nin);
+    ASSERT(g->raw != NULL);
+    if (g->ct == PNG_COLOR_TYPE_PALETTE)
+        gen_palette(g);
+    for (uint32_t y = 0; y < g->h; y++)
+        for (uint32_t x = 0; x < g->w; x++)
+            for (int c = 0; c < g->nin; c++, i++) {
+                double v = photo(g, x, y, c, &rng);
+
+                if (c == 3 || (c == 1 && g->ct == PNG_COLOR_TYPE_GRAY_ALPHA))
+                    v = x < g->w / 4 ? 0.0 : (double)x / g->w; /* alpha: clear, then ramp */
+                g->raw[i] = (uint16_t)(v * (g->ct == 3 ? g->npal - 1 : (int)maxv) + 0.5);
+            }
+    if (g->trns && (g->ct == PNG_COLOR_TYPE_GRAY || g->ct == PNG_COLOR_TYPE_RGB)) {
+        g->trns_color = (png_color_16){0, (png_uint_16)(maxv / 3), (png_uint_16)(maxv / 2),
+                                       (png_uint_16)(maxv / 5), (png_uint_16)(maxv / 3)};
+        for (uint32_t y = 0; y < g->h / 3; y++)
+            for (uint32_t x = 0; x < g->w / 3; x++) {
+                uint16_t *p = g->raw + ((size_t)y * g->w + x) * (size_t)g->nin;
+
+                if (g->ct == PNG_COLOR_TYPE_GRAY)
+                    p[0] = g->trns_color.gray;
+                else
+                    memcpy(
+                        p,
+                        (uint16_t[3]){g->trns_color.red, g->trns_color.green, g->trns_color.blue},
+                        sizeof(uint16_t) * 3);
+            }
+    }
+}
+
+/* Packs one row of raw samples into PNG bytes (MSB first, big-endian). */
+static void pack_row(const struct gen *g, uint32_t y, unsigned char *out)
+{
+    const uint16_t *s = g->raw + (size_t)y * g->w * (size_t)g->nin;
+    size_t n = (size_t)g->w * (size_t)g->nin;
+
+    if (g->depth == 16) {
+        for (size_t i = 0; i < n; i++) {
+            out[2 * i] = (unsigned char)(s[i] >> 8);
+            out[2 * i + 1] = (unsigned char)s[i];
+        }
+    } else if (g->depth == 8) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = (unsigned char)s[i];
+    } else {
+        memset(out, 0, (n * (size_t)g->depth + 7) / 8);
+        for (size_t i = 0; i < n; i++) {
+            size_t bit = i * (size_t)g->depth;
+
+            out[bit / 8] |= (unsigned char)(s[i] << (8 - g->depth - (int)(bit % 8)));
+        }
+    }
+}
+
+static void gen_write_chunks(const struct gen *g, png_structp png, png_infop info)
+{
+    png_set_IHDR(png, info, g->w, g->h, g->depth, g->ct,
+                 g->interlace ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (g->ct == PNG_COLOR_TYPE_PALETTE)
+        png_set_PLTE(png, info, g->pal, g->npal);
+    if (g->trns && g->ct == PNG_COLOR_TYPE_PALETTE)
+        png_set_tRNS(png, info, g->pal_alpha, g->ntrans, NULL);
+    else if (g->trns)
+        png_set_tRNS(png, info, NULL, 0, &g->trns_color);
+    /* An ancillary chunk the decoder must skip without harm. */
+    png_text text = {PNG_TEXT_COMPRESSION_zTXt, "Comment", "cfp test image", 14, 0, NULL, NULL};
+    png_set_text(png, info, &text, 1);
+}
+
+/* Encodes g as a PNG into out (caller frees with membuf_free). */
+static void gen_encode(const struct gen *g, struct membuf *out)
+{
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    size_t rowbytes = ((size_t)g->w * (size_t)g->nin * (size_t)g->depth + 7) / 8;
+    unsigned char *rows = malloc(rowbytes * g->h);
+    png_bytep *rp = malloc(sizeof(png_bytep) * g->h);
+
+    ASSERT(png && info && rows && rp);
+    membuf_init(out);
+    if (setjmp(png_jmpbuf(png)))
+        CFP_FAILF("libpng failed to write a test image");
+    png_set_write_fn(png, out, png_mem_write, png_mem_flush);
+    png_set_compression_level(png, 1);
+    gen_write_chunks(g, png, info);
+    for (uint32_t y = 0; y < g->h; y++) {
+        rp[y] = rows + (size_t)y * rowbytes;
+        pack_row(g, y, rp[y]);
+    }
+    png_write_info(png, info);
+    png_write_image(png, rp);
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    free(rows);
+    free(rp);
+}
+
+static void gen_make(struct gen *g, uint32_t w, uint32_t h, int ct, int depth, bool interlace,
+                     bool trns, struct membuf *png)
+{
+    memset(g, 0, sizeof(*g));
+    *g = (struct gen){
+        .w = w, .h = h, .ct = ct, .depth = depth, .interlace = interlace, .trns = trns};
+    gen_fill(g, w * 31 + h * 17 + (uint32_t)ct * 7 + (uint32_t)depth);
+    gen_encode(g, png);
+}
+
+/* 8-bit value of a raw sample, by the spec's formulas (not libpng's code). */
+static unsigned char to8(uint32_t v, int depth)
+{
+    if (depth == 16)
+        return (unsigned char)(v * 255.0 / 65535.0 + 0.5);
+    return (unsigned char)(v * 255u / ((1u << depth) - 1u));
+}
+
+/* Expected output pixel (x, y) of g without resizing; returns channels. */
+static int expect_px(const struct gen *g, uint32_t x, uint32_t y, unsigned char out[4])
+{
+    const uint16_t *s = g->raw + ((size_t)y * g->w + x) * (size_t)g->nin;
+    bool clear;
+
+    if (g->ct == PNG_COLOR_TYPE_PALETTE) {
+        const png_color *c = &g->pal[s[0]];
+
+        memcpy(out, (unsigned char[3]){c->red, c->green, c->blue}, 3);
+        out[3] = s[0] < g->ntrans ? g->pal_alpha[s[0]] : 255;
+        return g->trns ? 4 : 3;
+    }
+    for (int c = 0; c < g->nin && c < 4; c++) /* nin <= 4; the bound is for gcc */
+        out[c] = to8(s[c], g->depth);
+    if (!g->trns)
+        return g->nin;
+    if (g->ct == PNG_COLOR_TYPE_GRAY) {
+        out[1] = s[0] == g->trns_color.gray ? 0 : 255;
+        return 2;
+    }
+    clear = s[0] == g->trns_color.red && s[1] == g->trns_color.green && s[2] == g->trns_color.blue;
+    out[3] = clear ? 0 : 255;
+    return 4;
+}
+
+static void gen_free(struct gen *g)
+{
+    free(g->raw);
+    g->raw = NULL;
+}
+
+/* ------------------------------------------------------ checking outputs */
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Colour type cfp must produce for the PNG in buf, from its own IHDR and
+ * whether a tRNS chunk is present (walks the chunks; no libpng). */
+static int expected_out_type(const unsigned char *buf, size_t len)
+{
+    int ct = buf[25];
+    bool trns = false;
+
+    for (size_t off = 8; off + 12 <= len;) {
+        uint32_t n = be32(buf + off);
+
+        if (memcmp(buf + off + 4, "tRNS", 4) == 0)
+            trns = true;
+        if (memcmp(buf + off + 4, "IDAT", 4) == 0 || n > len - off - 12)
+            break;
+        off += 12 + (size_t)n;
+    }
+    if (ct == PNG_COLOR_TYPE_PALETTE)
+        return trns ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB;
+    if (trns && ct == PNG_COLOR_TYPE_GRAY)
+        return PNG_COLOR_TYPE_GRAY_ALPHA;
+    if (trns && ct == PNG_COLOR_TYPE_RGB)
+        return PNG_COLOR_TYPE_RGB_ALPHA;
+    return ct;
+}
+
+/* The decoded output: checks its IHDR (8-bit, colour type ct, size w x h,
+ * not interlaced) and decodes it fully with libpng's simplified API.
+ * Returns the pixels (caller frees) with 8-bit channels as in the file. */
+static unsigned char *check_output(const struct membuf *m, uint32_t w, uint32_t h, int ct)
+{
+    static const png_uint_32 fmt[7] = {PNG_FORMAT_GRAY, 0, PNG_FORMAT_RGB, 0,
+                                       PNG_FORMAT_GA,   0, PNG_FORMAT_RGBA};
+    png_image im;
+    unsigned char *px;
+
+    ASSERT(m->len > 33);
+    ASSERT(cfp_png_sniff(m->p, m->len));
+    ASSERT(memcmp(m->p + 12, "IHDR", 4) == 0);
+    ASSERT_EQ(be32(m->p + 16), w);
+    ASSERT_EQ(be32(m->p + 20), h);
+    ASSERT_EQ(m->p[24], 8);
+    ASSERT_EQ(m->p[25], ct);
+    ASSERT_EQ(m->p[28], 0);
+    memset(&im, 0, sizeof(im));
+    im.version = PNG_IMAGE_VERSION;
+    ASSERT(png_image_begin_read_from_memory(&im, m->p, m->len));
+    im.format = fmt[ct];
+    px = malloc(PNG_IMAGE_SIZE(im));
+    ASSERT(px != NULL);
+    if (!png_image_finish_read(&im, NULL, px, 0, NULL))
+        CFP_FAILF("output does not decode: %s", im.message);
+    return px;
+}
+
+/* Runs cfp_png_process on m with max_side; asserts success. */
+static void process_ok(const struct membuf *in, uint32_t max_side, struct membuf *out,
+                       struct cfp_png_info *info)
+{
+    struct cfp_png_opts o;
+    struct cfp_status st;
+    cfp_err err;
+
+    cfp_png_opts_init(&o);
+    o.max_side = max_side;
+    cfp_status_clear(&st);
+    membuf_init(out);
+    err = cfp_png_process(in->p, in->len, &o, mem_write, out, info, &st);
+    if (err)
+        CFP_FAILF("cfp_png_process: %s: %s", cfp_errname(err), st.msg);
+    ASSERT_EQ(st.code, CFP_ERR_OK);
+}
+
+/* --------------------------------------------------------------- tests */
+
+static void test_sniff(void)
+{
+    const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+    ASSERT(cfp_png_sniff(sig, 8));
+    ASSERT(!cfp_png_sniff(sig, 7));
+    ASSERT(!cfp_png_sniff(NULL, 0));
+    ASSERT(!cfp_png_sniff((const unsigned char *)"GIF89a\0\0", 8));
+}
+
+/* Hand-computed sizes: longest side -> max_side, other side rounded. */
+static void test_fit(void)
+{
+    static const struct {
+        uint32_t w, h, max, ow, oh;
+    } t[] = {
+        {2400, 1600, 512, 512, 341}, /* 341.33 */
+        {1600, 2400, 512, 341, 512},
+        {100, 50, 512, 100, 50}, /* never upscale */
+        {512, 512, 512, 512, 512},
+        {513, 512, 512, 512, 511}, /* 510.999 */
+        {1000, 1, 512, 512, 1},    /* 0.512 -> 1 */
+        {1, 1000, 512, 1, 512},
+        {100000, 1, 512, 512, 1}, /* 0.005 -> at least 1 */
+        {1024, 3, 512, 512, 2},   /* 1.5 rounds half up */
+        {1024, 5, 512, 512, 3},   /* 2.5 rounds half up */
+        {32, 32, 20, 20, 20},
+        {33, 32, 20, 20, 19}, /* 19.39 */
+        {2147483647, 2147483647, 4294967295u, 2147483647, 2147483647},
+        {2147483647, 2147483646, 1000, 1000, 1000}, /* 999.9999995 */
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        uint32_t ow, oh;
+
+        cfp_resize_fit(t[i].w, t[i].h, t[i].max, &ow, &oh);
+        if (ow != t[i].ow || oh != t[i].oh)
+            CFP_FAILF("fit %ux%u max %u: got %ux%u, want %ux%u", t[i].w, t[i].h, t[i].max, ow, oh,
+                      t[i].ow, t[i].oh);
+    }
+}
+
+/* Small cases computable by hand, through the resampler directly. */
+static void test_resize_hand(void)
+{
+    unsigned char g2[2] = {0, 255}, g1[1], rgba[8] = {255, 0, 0, 255, 0, 0, 255, 0}, o4[4];
+    struct cfp_img s = {g2, 2, 1, 2, 1}, d = {g1, 1, 1, 1, 1};
+
+    /* 2 -> 1: taps at -0.25 and +0.25 of the kernel: equal weights, so the
+     * mean 127.5, rounded half up. */
+    ASSERT_EQ(cfp_resize_lanczos3(&s, &d), CFP_ERR_OK);
+    ASSERT_EQ(g1[0], 128);
+    /* Premultiplied: the transparent blue pixel must not tint the result:
+     * (255,0,0,255) + (0,0,255,0) -> alpha 127.5, colour 255 red. */
+    s = (struct cfp_img){rgba, 2, 1, 8, 4};
+    d = (struct cfp_img){o4, 1, 1, 4, 4};
+    ASSERT_EQ(cfp_resize_lanczos3(&s, &d), CFP_ERR_OK);
+    ASSERT_EQ(o4[0], 255);
+    ASSERT_EQ(o4[1], 0);
+    ASSERT_EQ(o4[2], 0);
+    ASSERT_EQ(o4[3], 128);
+    /* Fully transparent result: colour 0. */
+    memset(rgba, 0, sizeof(rgba));
+    rgba[0] = 200;
+    ASSERT_EQ(cfp_resize_lanczos3(&s, &d), CFP_ERR_OK);
+    ASSERT_EQ(o4[0] | o4[1] | o4[2] | o4[3], 0);
+    /* Bad arguments. */
+    d.channels = 3;
+    ASSERT_EQ(cfp_resize_lanczos3(&s, &d), CFP_ERR_INTERNAL);
+}
+
+/* Normalised weights: a flat image stays exactly flat, for every channel
+ * count and odd scale factors in both directions. */
+static void test_resize_flat(void)
+{
+    static const unsigned char colour[4] = {10, 200, 30, 77};
+    static const uint32_t sizes[][4] = {{37, 23, 11, 7},
+                                        {5, 300, 1, 2},
+                                        {9, 9, 40, 3},
+                                        {3001, 5, 10, 2},
+                                        {2, 1500, 1, 5}}; /* box stage */
+
+    for (int ch = 1; ch <= 4; ch++)
+        for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+            const uint32_t *z = sizes[k];
+            unsigned char *a = malloc((size_t)z[0] * z[1] * 4),
+                          *b = malloc((size_t)z[2] * z[3] * 4);
+            struct cfp_img s = {a, z[0], z[1], (size_t)z[0] * (size_t)ch, ch};
+            struct cfp_img d = {b, z[2], z[3], (size_t)z[2] * (size_t)ch, ch};
+
+            ASSERT(a && b);
+            for (size_t i = 0; i < (size_t)z[0] * z[1] * (size_t)ch; i++)
+                a[i] = colour[i % (size_t)ch + (ch < 3 && i % (size_t)ch == 1 ? 2 : 0)];
+            ASSERT_EQ(cfp_resize_lanczos3(&s, &d), CFP_ERR_OK);
+            for (size_t i = 0; i < (size_t)z[2] * z[3] * (size_t)ch; i++)
+                if (b[i] != a[i % (size_t)ch])
+                    CFP_FAILF("flat %d ch %ux%u->%ux%u: byte %zu = %d, want %d", ch, z[0], z[1],
+                              z[2], z[3], i, b[i], a[i % (size_t)ch]);
+            free(a);
+            free(b);
+        }
+}
+
+struct type_case {
+    int ct, depth;
+    bool trns, interlace;
+    int out_ct;
+};
+
+static const struct type_case type_cases[] = {
+    {PNG_COLOR_TYPE_GRAY, 1, false, false, PNG_COLOR_TYPE_GRAY},
+    {PNG_COLOR_TYPE_GRAY, 2, false, true, PNG_COLOR_TYPE_GRAY},
+    {PNG_COLOR_TYPE_GRAY, 4, true, false, PNG_COLOR_TYPE_GRAY_ALPHA},
+    {PNG_COLOR_TYPE_GRAY, 8, false, false, PNG_COLOR_TYPE_GRAY},
+    {PNG_COLOR_TYPE_GRAY, 8, true, true, PNG_COLOR_TYPE_GRAY_ALPHA},
+    {PNG_COLOR_TYPE_GRAY, 16, false, true, PNG_COLOR_TYPE_GRAY},
+    {PNG_COLOR_TYPE_GRAY, 16, true, false, PNG_COLOR_TYPE_GRAY_ALPHA},
+    {PNG_COLOR_TYPE_RGB, 8, false, false, PNG_COLOR_TYPE_RGB},
+    {PNG_COLOR_TYPE_RGB, 8, true, false, PNG_COLOR_TYPE_RGB_ALPHA},
+    {PNG_COLOR_TYPE_RGB, 16, false, true, PNG_COLOR_TYPE_RGB},
+    {PNG_COLOR_TYPE_RGB, 16, true, true, PNG_COLOR_TYPE_RGB_ALPHA},
+    {PNG_COLOR_TYPE_PALETTE, 1, false, false, PNG_COLOR_TYPE_RGB},
+    {PNG_COLOR_TYPE_PALETTE, 2, true, true, PNG_COLOR_TYPE_RGB_ALPHA},
+    {PNG_COLOR_TYPE_PALETTE, 4, false, true, PNG_COLOR_TYPE_RGB},
+    {PNG_COLOR_TYPE_PALETTE, 8, true, false, PNG_COLOR_TYPE_RGB_ALPHA},
+    {PNG_COLOR_TYPE_PALETTE, 8, false, false, PNG_COLOR_TYPE_RGB},
+    {PNG_COLOR_TYPE_GRAY_ALPHA, 8, false, true, PNG_COLOR_TYPE_GRAY_ALPHA},
+    {PNG_COLOR_TYPE_GRAY_ALPHA, 16, false, false, PNG_COLOR_TYPE_GRAY_ALPHA},
+    {PNG_COLOR_TYPE_RGB_ALPHA, 8, false, false, PNG_COLOR_TYPE_RGB_ALPHA},
+    {PNG_COLOR_TYPE_RGB_ALPHA, 16, false, true, PNG_COLOR_TYPE_RGB_ALPHA},
+};
+
+/* Not resized: the output must equal the formula conversion exactly. */
+static void check_exact(const struct type_case *t, const struct gen *g, const struct membuf *in)
+{
+    struct membuf out;
+    struct cfp_png_info info;
+    unsigned char *px, want[4];
+
+    process_ok(in, 512, &out, &info);
+    ASSERT_EQ(info.width_in, g->w);
+    ASSERT_EQ(info.height_out, g->h);
+    px = check_output(&out, g->w, g->h, t->out_ct);
+    for (uint32_t y = 0; y < g->h; y++)
+        for (uint32_t x = 0; x < g->w; x++) {
+            int n = expect_px(g, x, y, want);
+            const unsigned char *p = px + ((size_t)y * g->w + x) * (size_t)n;
+
+            if (memcmp(p, want, (size_t)n) != 0)
+                CFP_FAILF("ct %d depth %d trns %d: pixel (%u,%u) ch0 %d want %d, ch%d %d want %d",
+                          t->ct, t->depth, t->trns, x, y, p[0], want[0], n - 1, p[n - 1],
+                          want[n - 1]);
+        }
+    free(px);
+    membuf_free(&out);
+}
+
+/* Every colour type / depth / tRNS / interlace combination: exact when not
+ * resized, right type and size and decodable when resized. */
+static void test_colour_types(void)
+{
+    for (size_t i = 0; i < sizeof(type_cases) / sizeof(type_cases[0]); i++) {
+        const struct type_case *t = &type_cases[i];
+        struct gen g;
+        struct membuf in, out;
+        struct cfp_png_info info;
+
+        gen_make(&g, 70, 45, t->ct, t->depth, t->interlace, t->trns, &in);
+        ASSERT_EQ(expected_out_type(in.p, in.len), t->out_ct);
+        check_exact(t, &g, &in);
+        process_ok(&in, 32, &out, &info);
+        ASSERT_EQ(info.width_out, 32);
+        ASSERT_EQ(info.height_out, 21); /* 45 * 32 / 70 = 20.57 */
+        free(check_output(&out, 32, 21, t->out_ct));
+        membuf_free(&out);
+        membuf_free(&in);
+        gen_free(&g);
+    }
+}
+
+/* Output sizes through the whole pipeline, and determinism. */
+static void test_sizes(void)
+{
+    static const struct {
+        uint32_t w, h, max, ow, oh;
+        int ct;
+    } t[] = {
+        {1000, 1, 512, 512, 1, PNG_COLOR_TYPE_RGB_ALPHA},
+        {1, 1000, 512, 1, 512, PNG_COLOR_TYPE_RGB_ALPHA},
+        {100, 50, 512, 100, 50, PNG_COLOR_TYPE_RGB_ALPHA},
+        {600, 200, 512, 512, 171, PNG_COLOR_TYPE_RGB_ALPHA},
+        {1, 1, 512, 1, 1, PNG_COLOR_TYPE_RGB_ALPHA},
+        {300, 700, 64, 27, 64, PNG_COLOR_TYPE_RGB_ALPHA},
+        {1600, 2400, 512, 341, 512, PNG_COLOR_TYPE_GRAY}, /* gray: cheap under valgrind */
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct gen g;
+        struct membuf in, out, again;
+        struct cfp_png_info info;
+
+        gen_make(&g, t[i].w, t[i].h, t[i].ct, 8, i % 2 == 1, false, &in);
+        process_ok(&in, t[i].max, &out, &info);
+        ASSERT_EQ(info.width_in, t[i].w);
+        ASSERT_EQ(info.height_in, t[i].h);
+        ASSERT_EQ(info.width_out, t[i].ow);
+        ASSERT_EQ(info.height_out, t[i].oh);
+        free(check_output(&out, t[i].ow, t[i].oh, t[i].ct));
+        process_ok(&in, t[i].max, &again, NULL);
+        ASSERT_EQ(again.len, out.len);
+        ASSERT(memcmp(again.p, out.p, out.len) == 0);
+        membuf_free(&again);
+        membuf_free(&out);
+        membuf_free(&in);
+        gen_free(&g);
+    }
+}
+
+/* The benchmark case: 2400x1600 RGB photo with default options (o NULL). */
+static void test_large_photo(void)
+{
+    struct gen g;
+    struct membuf in, out;
+    struct cfp_png_info info;
+    struct cfp_status st;
+    const char *san = getenv("CFP_SANITIZE");
+    double t0, ms;
+
+    gen_make(&g, 2400, 1600, PNG_COLOR_TYPE_RGB, 8, false, false, &in);
+    membuf_init(&out);
+    cfp_status_clear(&st);
+    t0 = now_ms();
+    ASSERT_EQ(cfp_png_process(in.p, in.len, NULL, mem_write, &out, &info, &st), CFP_ERR_OK);
+    ms = now_ms() - t0;
+    printf("2400x1600 RGB (%zu bytes) -> %dx%d (%zu bytes) in %.1f ms\n", in.len, info.width_out,
+           info.height_out, out.len, ms);
+    ASSERT_EQ(info.width_out, 512);
+    ASSERT_EQ(info.height_out, 341);
+    free(check_output(&out, 512, 341, PNG_COLOR_TYPE_RGB));
+    /* Only a plain (unsanitised) CTest build is timed; the bound is loose
+     * so that a -O0 or loaded machine does not fail it. */
+    if (san && !*san && ms > 2000)
+        CFP_FAILF("2400x1600 took %.1f ms", ms);
+    membuf_free(&out);
+    membuf_free(&in);
+    gen_free(&g);
+}
+
+/* Expects an error whose code is want and whose message contains needle. */
+static void expect_fail(const unsigned char *buf, size_t len, const struct cfp_png_opts *o,
+                        cfp_err want, const char *needle)
+{
+    struct membuf out;
+    struct cfp_status st;
+    cfp_err err;
+
+    membuf_init(&out);
+    cfp_status_clear(&st);
+    err = cfp_png_process(buf, len, o, mem_write, &out, NULL, &st);
+    if (err != want)
+        CFP_FAILF("want %s, got %s: %s", cfp_errname(want), cfp_errname(err), st.msg);
+    ASSERT_EQ(st.code, want);
+    ASSERT_CONTAINS(st.msg, needle);
+    membuf_free(&out);
+}
+
+/* A PNG whose IHDR (with a valid CRC) claims w x h, then one empty IDAT. */
+static size_t fake_header(unsigned char *b, uint32_t w, uint32_t h)
+{
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    unsigned char ihdr[17] = {'I',
+                              'H',
+                              'D',
+                              'R',
+                              (unsigned char)(w >> 24),
+                              (unsigned char)(w >> 16),
+                              (unsigned char)(w >> 8),
+                              (unsigned char)w,
+                              (unsigned char)(h >> 24),
+                              (unsigned char)(h >> 16),
+                              (unsigned char)(h >> 8),
+                              (unsigned char)h,
+                              8,
+                              2,
+                              0,
+                              0,
+                              0};
+    uLong crc = crc32(0, ihdr, sizeof(ihdr));
+
+    memcpy(b, sig, 8);
+    memcpy(b + 8, (unsigned char[4]){0, 0, 0, 13}, 4);
+    memcpy(b + 12, ihdr, 17);
+    memcpy(b + 29,
+           (unsigned char[4]){(unsigned char)(crc >> 24), (unsigned char)(crc >> 16),
+                              (unsigned char)(crc >> 8), (unsigned char)crc},
+           4);
+    memcpy(b + 33, "\0\0\0\0IDAT\x35\xaf\x06\x1e", 12); /* CRC of "IDAT" */
+    return 45;
+}
+
+static void test_too_big(void)
+{
+    unsigned char b[64];
+    size_t n = fake_header(b, 50000, 50000);
+    struct cfp_png_info info;
+    struct cfp_status st;
+    struct cfp_png_opts o;
+    struct membuf out;
+    double t0 = now_ms();
+
+    membuf_init(&out);
+    cfp_status_clear(&st);
+    ASSERT_EQ(cfp_png_process(b, n, NULL, mem_write, &out, &info, &st), CFP_ERR_TOO_BIG);
+    ASSERT_STREQ(st.msg, "PNG: 50000x50000 = 2500000000 pixels over --max-pixels 100000000");
+    ASSERT_EQ(info.width_in, 50000);
+    ASSERT_EQ(info.height_in, 50000);
+    ASSERT_EQ(info.width_out, -1);
+    ASSERT_EQ(out.len, 0);
+    /* Refused from the header alone: no 7.5 GB buffer (ASan would abort on
+     * it) and no time spent. */
+    ASSERT(now_ms() - t0 < 200);
+    /* The limit is inclusive: 100x100 passes at 10000, fails at 9999 (it
+     * then fails at the empty IDAT, proving it got past the check). */
+    cfp_png_opts_init(&o);
+    n = fake_header(b, 100, 100);
+    o.max_pixels = 9999;
+    expect_fail(b, n, &o, CFP_ERR_TOO_BIG, "100x100 = 10000 pixels over --max-pixels 9999");
+    o.max_pixels = 10000;
+    expect_fail(b, n, &o, CFP_ERR_PNG_DECODE, "PNG decode: ");
+    /* The format's largest size must not overflow anything either. */
+    n = fake_header(b, 0x7fffffff, 0x7fffffff);
+    expect_fail(b, n, NULL, CFP_ERR_TOO_BIG, "2147483647x2147483647 = 4611686014132420609");
+    o.max_side = 0;
+    expect_fail(b, n, &o, CFP_ERR_USAGE, "max_side 0");
+}
+
+static void test_bad_input(void)
+{
+    struct gen g;
+    struct membuf in;
+    unsigned char *b;
+
+    expect_fail(NULL, 0, NULL, CFP_ERR_PNG_DECODE, "PNG decode: empty input");
+    expect_fail((const unsigned char *)"", 0, NULL, CFP_ERR_PNG_DECODE, "empty input");
+    expect_fail((const unsigned char *)"GIF89a..", 8, NULL, CFP_ERR_PNG_DECODE, "not a PNG");
+    gen_make(&g, 20, 20, PNG_COLOR_TYPE_RGB, 8, true, false, &in);
+    /* Every strict prefix is truncated, wherever the cut falls. */
+    for (size_t n = 0; n < in.len; n++)
+        expect_fail(in.p, n, NULL, CFP_ERR_PNG_DECODE, "PNG decode: ");
+    expect_fail(in.p, in.len - 20, NULL, CFP_ERR_PNG_DECODE,
+                "PNG decode: truncated input: IDAT needs");
+    b = malloc(in.len);
+    ASSERT(b != NULL);
+    memcpy(b, in.p, in.len);
+    b[20] ^= 1; /* height byte inside IHDR: its CRC no longer matches */
+    expect_fail(b, in.len, NULL, CFP_ERR_PNG_DECODE, "PNG decode: IHDR: CRC error");
+    memcpy(b, in.p, in.len);
+    b[in.len - 14] ^= 0x40; /* the last IDAT's CRC (IEND is the last 12 bytes) */
+    expect_fail(b, in.len, NULL, CFP_ERR_PNG_DECODE, "PNG decode: IDAT: CRC error");
+    memcpy(b, in.p, in.len);
+    b[in.len - 20] ^= 0x40; /* zlib's Adler-32 at the end of the IDAT data */
+    expect_fail(b, in.len, NULL, CFP_ERR_PNG_DECODE, "PNG decode: IDAT: incorrect data check");
+    free(b);
+    membuf_free(&in);
+    gen_free(&g);
+}
+
+/* Random bytes after the signature, and random bit flips of a valid PNG:
+ * any result is fine as long as nothing crashes or leaks (ASan, valgrind)
+ * and failures carry a message. */
+static void test_garbage(void)
+{
+    unsigned char b[600];
+    uint32_t rng = 12345;
+    struct gen g;
+    struct membuf in, out;
+    struct cfp_status st;
+    int ok = 0;
+
+    for (int i = 0; i < 300; i++) {
+        size_t n = 8 + rng_next(&rng) % (sizeof(b) - 8);
+
+        fake_header(b, 1, 1);
+        for (size_t k = (i % 2 ? 33 : 8); k < n; k++)
+            b[k] = (unsigned char)rng_next(&rng);
+        expect_fail(b, n, NULL, CFP_ERR_PNG_DECODE, "PNG decode: ");
+    }
+    gen_make(&g, 24, 17, PNG_COLOR_TYPE_PALETTE, 4, true, true, &in);
+    for (int i = 0; i < 400; i++) {
+        unsigned char *c = malloc(in.len);
+
+        ASSERT(c != NULL);
+        memcpy(c, in.p, in.len);
+        for (int k = 0; k < 1 + i % 3; k++)
+            c[8 + rng_next(&rng) % (in.len - 8)] ^= (unsigned char)(1u << (rng_next(&rng) % 8));
+        membuf_init(&out);
+        cfp_status_clear(&st);
+        if (cfp_png_process(c, in.len, NULL, mem_write, &out, NULL, &st) == CFP_ERR_OK)
+            ok++;
+        else
+            ASSERT(st.msg[0] != '\0');
+        membuf_free(&out);
+        free(c);
+    }
+    printf("bit flips: %d of 400 still decoded\n", ok);
+    membuf_free(&in);
+    gen_free(&g);
+}
+
+/* The n-th allocation fails, for every n until the call succeeds: each
+ * run must be OK or NOMEM (cleanups checked by ASan/valgrind). */
+static void test_alloc_failure(void)
+{
+    struct gen g;
+    struct membuf in, out;
+    struct cfp_status st;
+    struct cfp_png_opts o;
+    int nomem = 0;
+    cfp_err err = CFP_ERR_NOMEM;
+
+    cfp_png_opts_init(&o);
+    o.max_side = 16;
+    gen_make(&g, 40, 30, PNG_COLOR_TYPE_PALETTE, 8, true, true, &in);
+    for (long n = 1; err != CFP_ERR_OK; n++) {
+        ASSERT(n < 10000);
+        membuf_init(&out);
+        cfp_status_clear(&st);
+        cfp_mem_fail_after(n);
+        err = cfp_png_process(in.p, in.len, &o, mem_write, &out, NULL, &st);
+        cfp_mem_fail_after(0);
+        if (err == CFP_ERR_NOMEM) {
+            ASSERT_CONTAINS(st.msg, "out of memory");
+            nomem++;
+        } else if (err != CFP_ERR_OK) {
+            CFP_FAILF("allocation %ld failing gave %s: %s", n, cfp_errname(err), st.msg);
+        }
+        membuf_free(&out);
+    }
+    printf("allocation failure: %d failing allocations all gave NOMEM\n", nomem);
+    ASSERT(nomem >= 8);
+    membuf_free(&in);
+    gen_free(&g);
+}
+
+/* The sink's error comes back unchanged and stops the encoder. */
+static void test_write_failure(void)
+{
+    static const long fail_at[] = {0, 8, 40, 300};
+    struct gen g;
+    struct membuf in, out;
+    struct cfp_status st;
+    struct cfp_png_opts o;
+
+    cfp_png_opts_init(&o);
+    o.max_side = 50;
+    gen_make(&g, 120, 80, PNG_COLOR_TYPE_RGB, 8, false, false, &in);
+    for (size_t i = 0; i < sizeof(fail_at) / sizeof(fail_at[0]); i++) {
+        membuf_init(&out);
+        out.fail_at = fail_at[i];
+        cfp_status_clear(&st);
+        ASSERT_EQ(cfp_png_process(in.p, in.len, &o, mem_write, &out, NULL, &st), CFP_ERR_IO);
+        ASSERT_CONTAINS(st.msg, "PNG encode: writing output");
+        ASSERT((long)out.len <= fail_at[i]);
+        membuf_free(&out);
+    }
+    membuf_free(&in);
+    gen_free(&g);
+}
+
+/* ------------------------------------------------------ shared test data */
+
+/* Runs every PNG of dir; returns how many files there were (-1: no dir).
+ * mode 'v': must succeed with the expected type and size; 'x': must fail;
+ * 'a': anything goes (printed); "x*" files of a 'v' dir must fail. */
+static int run_dir(const char *dir, int mode, uint32_t max_side)
+{
+    struct dirent **names;
+    int count = 0, n = scandir(dir, &names, NULL, alphasort);
+
+    if (n < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const struct dirent *e = names[i];
+        char path[1024];
+        size_t len, nl = strlen(e->d_name);
+        unsigned char *buf;
+        struct membuf out;
+        struct cfp_png_info info;
+        struct cfp_png_opts o;
+        struct cfp_status st;
+        cfp_err err;
+        int m = mode == 'v' && e->d_name[0] == 'x' ? 'x' : mode;
+
+        if (nl < 4 || strcmp(e->d_name + nl - 4, ".png") != 0) {
+            free(names[i]);
+            continue;
+        }
+        ASSERT(snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < (int)sizeof(path));
+        buf = read_file(path, &len);
+        ASSERT(buf != NULL);
+        cfp_png_opts_init(&o);
+        o.max_side = max_side;
+        membuf_init(&out);
+        cfp_status_clear(&st);
+        err = cfp_png_process(buf, len, &o, mem_write, &out, &info, &st);
+        printf("  %-34s %s %s\n", e->d_name, cfp_errname(err), err ? st.msg : "");
+        if (m == 'x' && err == CFP_ERR_OK)
+            CFP_FAILF("%s: corrupt file was accepted", path);
+        if (m == 'v') {
+            if (err)
+                CFP_FAILF("%s: %s", path, st.msg);
+            free(check_output(&out, (uint32_t)info.width_out, (uint32_t)info.height_out,
+                              expected_out_type(buf, len)));
+            ASSERT(info.width_out <= (int32_t)max_side && info.height_out <= (int32_t)max_side);
+        }
+        membuf_free(&out);
+        free(buf);
+        free(names[i]);
+        count++;
+    }
+    free(names);
+    return count;
+}
+
+static void test_shared_data(void)
+{
+    const char *root = getenv("CFP_SHARED_DATA");
+    static const struct {
+        const char *sub;
+        int mode;
+        uint32_t max_side;
+    } dirs[] = {{"pngsuite", 'v', 20},
+                {"libpng-testpngs/valid", 'v', 20},
+                {"libpng-testpngs/crashers", 'a', 20},
+                {"libpng-testpngs/badpal", 'a', 20}};
+
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char path[1024];
+        int n;
+
+        if (!root || !*root) {
+            printf("SKIP shared data: CFP_SHARED_DATA is not set\n");
+            return;
+        }
+        ASSERT(snprintf(path, sizeof(path), "%s/%s", root, dirs[i].sub) < (int)sizeof(path));
+        printf("%s:\n", path);
+        n = run_dir(path, dirs[i].mode, dirs[i].max_side);
+        if (n < 0)
+            printf("SKIP %s: directory absent\n", path);
+        else
+            ASSERT(n > 0);
+    }
+}
+
+/* ------------------------------------------------------------ CLI modes */
+
+/* A whole decimal number in [1, max], or 0 when arg is not one. */
+static uint64_t parse_count(const char *arg, uint64_t max)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-' || v == 0 || v > max)
+        return 0;
+    return v;
+}
+
+static int cli_resize(int argc, char **argv)
+{
+    struct cfp_png_opts o;
+    struct cfp_png_info info;
+    struct cfp_status st;
+    struct membuf out;
+    unsigned char *buf;
+    size_t len;
+    FILE *f;
+    cfp_err err;
+
+    cfp_png_opts_init(&o);
+    if (argc < 5 || argc > 6)
+        return 2;
+    o.max_side = (uint32_t)parse_count(argv[4], UINT32_MAX);
+    if (argc > 5)
+        o.max_pixels = parse_count(argv[5], UINT64_MAX);
+    if (!o.max_side || !o.max_pixels)
+        return 2;
+    buf = read_file(argv[2], &len);
+    if (!buf)
+        return 2;
+    membuf_init(&out);
+    cfp_status_clear(&st);
+    err = cfp_png_process(buf, len, &o, mem_write, &out, &info, &st);
+    free(buf);
+    if (err) {
+        printf("error %s: %s\n", cfp_errname(err), st.msg);
+        membuf_free(&out);
+        return 1;
+    }
+    f = fopen(argv[3], "wb");
+    ASSERT(f && fwrite(out.p, 1, out.len, f) == out.len && fclose(f) == 0);
+    printf("ok %d %d %d %d\n", info.width_in, info.height_in, info.width_out, info.height_out);
+    membuf_free(&out);
+    return 0;
+}
+
+static int cli_bench(int argc, char **argv)
+{
+    long repeat = argc > 3 ? (long)parse_count(argv[3], 1000000) : 10;
+    size_t len;
+    unsigned char *buf;
+    double best = 1e30;
+
+    if (repeat < 1)
+        return 2;
+    buf = read_file(argv[2], &len);
+    if (!buf)
+        return 2;
+    for (long i = 0; i < repeat; i++) {
+        struct membuf out;
+        double t0 = now_ms(), t;
+
+        membuf_init(&out);
+        ASSERT_EQ(cfp_png_process(buf, len, NULL, mem_write, &out, NULL, NULL), CFP_ERR_OK);
+        t = now_ms() - t0;
+        best = t < best ? t : best;
+        membuf_free(&out);
+    }
+    printf("best of %ld: %.2f ms\n", repeat, best);
+    free(buf);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress visible before a failure */
+    if (argc > 2 && strcmp(argv[1], "resize") == 0)
+        return cli_resize(argc, argv);
+    if (argc > 2 && strcmp(argv[1], "bench") == 0)
+        return cli_bench(argc, argv);
+    test_sniff();
+    test_fit();
+    test_resize_hand();
+    test_resize_flat();
+    test_colour_types();
+    test_sizes();
+    test_too_big();
+    test_bad_input();
+    test_garbage();
+    test_alloc_failure();
+    test_write_failure();
+    test_large_photo();
+    test_shared_data();
+    printf("test_png: all passed\n");
+    return 0;
+}
