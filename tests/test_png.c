@@ -636,7 +636,6 @@ static void test_large_photo(void)
     struct membuf in, out;
     struct cfp_png_info info;
     struct cfp_status st;
-    const char *san = getenv("CFP_SANITIZE");
     double t0, ms;
 
     gen_make(&g, 2400, 1600, PNG_COLOR_TYPE_RGB, 8, false, false, &in);
@@ -650,10 +649,8 @@ static void test_large_photo(void)
     ASSERT_EQ(info.width_out, 512);
     ASSERT_EQ(info.height_out, 341);
     free(check_output(&out, 512, 341, PNG_COLOR_TYPE_RGB));
-    /* Only a plain (unsanitised) CTest build is timed; the bound is loose
-     * so that a -O0 or loaded machine does not fail it. */
-    if (san && !*san && ms > 2000)
-        CFP_FAILF("2400x1600 took %.1f ms", ms);
+    /* Printed, not asserted: speed is measured by jobs/bench_*.sh, never by
+     * a test (valgrind and sanitizers run this same test). */
     membuf_free(&out);
     membuf_free(&in);
     gen_free(&g);
