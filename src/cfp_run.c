@@ -204,6 +204,7 @@ cfp_err cfp_run_job(const struct cfp_run_cfg *cfg, struct cfp_engine_stats *stat
     err = cfp_h5_run_begin(h5, &info, run_id, sizeof(run_id), st);
     if (err)
         goto out_close_source;
+    cfp_reset_peak_rss();
     cfp_rusage(&u0, &s0, &rss0);
     t0 = cfp_now();
     run.task.t0 = t0;

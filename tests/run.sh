@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# tests/run.sh - install what is missing, build, and run the test suite:
-# first under AddressSanitizer+UBSan (build-asan/), then the Release build
-# (build/, which also runs the valgrind checks). The output ends with ctest's
-# summary line of the last suite run; a failing sanitizer suite stops here,
-# so its summary is the last line.
+# tests/run.sh - install what is missing, build, and run the test suite three
+# times: under AddressSanitizer+UBSan (build-asan/, every test), under
+# ThreadSanitizer (build-tsan/, the tests labelled "tsan": the concurrent
+# engines, the server, the queue), and finally the Release build (build/,
+# every test plus the valgrind runs of the module tests). A failing suite
+# stops the script right there, so the last line printed is always the ctest
+# summary of the suite that decided the outcome.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs/deps.sh --tests || exit $?
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 jobs/build.sh build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCFP_SANITIZE=address,undefined || exit 3
+jobs/build.sh build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCFP_SANITIZE=thread || exit 3
 jobs/build.sh build || exit 3
-jobs_n=$(nproc)
+n=$(nproc)
 echo "== ctest: AddressSanitizer + UndefinedBehaviorSanitizer (build-asan) =="
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-   ctest --output-on-failure -j "$jobs_n" -LE nosan) || exit 1
+   ctest --output-on-failure -j "$n" -LE "nosan|valgrind") || exit 1
+echo "== ctest: ThreadSanitizer (build-tsan, label tsan) =="
+(cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+   ctest --output-on-failure -j "$n" -L tsan) || exit 1
 echo "== ctest: Release (build) =="
-cd build && exec ctest --output-on-failure -j "$jobs_n"
+cd build && exec ctest --output-on-failure -j "$n"
