@@ -109,14 +109,15 @@ static void fill_info(const struct cfp_run_cfg *cfg, struct cfp_run_info *info)
 {
     memset(info, 0, sizeof(*info));
     (void)snprintf(info->mode, sizeof(info->mode), "%s", cfp_mode_name(cfg->mode));
-    (void)snprintf(info->engine, sizeof(info->engine), "%s", cfp_mode_name(cfg->mode));
+    (void)snprintf(info->engine, sizeof(info->engine), "%s",
+                   cfp_mode_name(cfg->mode == CFP_MODE_MPI ? cfg->rank_engine : cfg->mode));
     (void)snprintf(info->workload, sizeof(info->workload), "%s",
                    cfg->workload ? cfg->workload : "default");
     cfp_iso8601_now(info->started, sizeof(info->started));
     (void)snprintf(info->input, sizeof(info->input), "%s",
                    cfg->input ? cfg->input : cfg->dataset_dir);
     (void)snprintf(info->output_dir, sizeof(info->output_dir), "%s", cfg->task.output_dir);
-    info->ranks = 1;
+    info->ranks = cfg->ranks > 0 ? cfg->ranks : 1;
     info->workers = cfg->engine.workers;
     info->concurrency = cfg->engine.concurrency;
     info->latency_ms = cfg->input ? 0 : cfg->latency_ms;
@@ -174,59 +175,85 @@ static void finish_info(struct cfp_run_info *info, const struct cfp_engine_stats
     info->complete = complete ? 1 : 0;
 }
 
+/* Releases what cfp_run_open() acquired, in reverse order. */
+static void run_release(struct cfp_run_ctx *ctx)
+{
+    cfp_urllist_close(&ctx->ul);
+    cfp_server_stop(&ctx->srv);
+    cfp_h5_close(&ctx->h5);
+}
+
+cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, struct cfp_status *st)
+{
+    int64_t rss0;
+    cfp_err err;
+
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->cfg = *cfg;
+    ctx->total = -1;
+    err = cfp_mkdirs(cfg->task.output_dir, st);
+    if (err)
+        return err;
+    err = cfp_h5_open(cfg->results_path, &ctx->h5, st);
+    if (err)
+        return err;
+    err = open_source(cfg, &ctx->srv, &ctx->ul, &ctx->total, st);
+    if (err)
+        goto out_release;
+    fill_info(cfg, &ctx->info);
+    err = cfp_h5_run_begin(ctx->h5, &ctx->info, ctx->run_id, sizeof(ctx->run_id), st);
+    if (err)
+        goto out_release;
+    cfp_reset_peak_rss();
+    cfp_rusage(&ctx->u0, &ctx->s0, &rss0);
+    ctx->t0 = cfp_now();
+    ctx->cfg.task.t0 = ctx->t0;
+    ctx->src = cfp_urllist_source(ctx->ul);
+    ctx->h5sink.push = h5_push;
+    ctx->h5sink.ctx = ctx->h5;
+    cfp_progress_init(&ctx->prog, &ctx->h5sink, cfg->progress_label ? cfg->progress_label
+                                                                    : cfp_mode_name(cfg->mode),
+                      ctx->total, cfg->quiet);
+    return CFP_ERR_OK;
+out_release:
+    run_release(ctx);
+    return err;
+}
+
+cfp_err cfp_run_close(struct cfp_run_ctx *ctx, const struct cfp_engine_stats *stats,
+                      cfp_err run_err, struct cfp_status *st)
+{
+    cfp_err err;
+
+    cfp_progress_end(&ctx->prog);
+    finish_info(&ctx->info, stats, cfp_now() - ctx->t0, ctx->u0, ctx->s0, run_err == CFP_ERR_OK);
+    /* Close the run even when it failed, so that what finished is kept. */
+    err = cfp_h5_run_end(ctx->h5, &ctx->info, run_err ? NULL : st);
+    if (run_err)
+        err = run_err;
+    cfp_log(CFP_LOG_INFO, "run %s: %lld tasks, %lld failed, %.2f s", ctx->run_id,
+            (long long)stats->tasks, (long long)stats->failed, ctx->info.wall_s);
+    run_release(ctx);
+    if (!err && ctx->cfg.report_path)
+        err = cfp_report_write(ctx->cfg.results_path, ctx->cfg.report_path, st);
+    return err;
+}
+
 cfp_err cfp_run_job(const struct cfp_run_cfg *cfg, struct cfp_engine_stats *stats,
                     struct cfp_status *st)
 {
-    struct cfp_run_cfg run = *cfg;
-    struct cfp_server *srv = NULL;
-    struct cfp_urllist *ul = NULL;
-    struct cfp_h5 *h5 = NULL;
-    struct cfp_run_info info;
-    struct cfp_sink h5sink;
-    struct cfp_source src;
-    struct cfp_progress prog;
-    char run_id[64];
-    int64_t total = -1, rss0;
-    double u0, s0, t0;
+    struct cfp_run_ctx *ctx = cfp_malloc(sizeof(*ctx));
     cfp_err err, run_err;
 
     memset(stats, 0, sizeof(*stats));
-    err = cfp_mkdirs(run.task.output_dir, st);
-    if (err)
-        return err;
-    err = cfp_h5_open(run.results_path, &h5, st);
-    if (err)
-        return err;
-    err = open_source(&run, &srv, &ul, &total, st);
-    if (err)
-        goto out_close_h5;
-    fill_info(&run, &info);
-    err = cfp_h5_run_begin(h5, &info, run_id, sizeof(run_id), st);
-    if (err)
-        goto out_close_source;
-    cfp_reset_peak_rss();
-    cfp_rusage(&u0, &s0, &rss0);
-    t0 = cfp_now();
-    run.task.t0 = t0;
-    src = cfp_urllist_source(ul);
-    h5sink.push = h5_push;
-    h5sink.ctx = h5;
-    cfp_progress_init(&prog, &h5sink, cfp_mode_name(run.mode), total, run.quiet);
-    run_err = cfp_engine_run(run.mode, &run.engine, &run.task, &src, &prog.sink, stats, st);
-    cfp_progress_end(&prog);
-    finish_info(&info, stats, cfp_now() - t0, u0, s0, run_err == CFP_ERR_OK);
-    /* Close the run even when it failed, so that what finished is kept. */
-    err = cfp_h5_run_end(h5, &info, run_err ? NULL : st);
-    if (run_err)
-        err = run_err;
-    cfp_log(CFP_LOG_INFO, "run %s: %lld tasks, %lld failed, %.2f s", run_id,
-            (long long)stats->tasks, (long long)stats->failed, info.wall_s);
-out_close_source:
-    cfp_urllist_close(&ul);
-    cfp_server_stop(&srv);
-out_close_h5:
-    cfp_h5_close(&h5);
-    if (!err && run.report_path)
-        err = cfp_report_write(run.results_path, run.report_path, st);
+    if (!ctx)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "run: out of memory");
+    err = cfp_run_open(cfg, ctx, st);
+    if (!err) {
+        run_err = cfp_engine_run(cfg->mode, &cfg->engine, &ctx->cfg.task, &ctx->src,
+                                 &ctx->prog.sink, stats, st);
+        err = cfp_run_close(ctx, stats, run_err, st);
+    }
+    cfp_free(ctx);
     return err;
 }
