@@ -27,7 +27,7 @@ bool cfp_mode_parse(const char *s, enum cfp_mode *m)
     return false;
 }
 
-void cfp_engine_count(struct cfp_engine_stats *s, const struct cfp_record *r)
+void cfp_engine_stats_add(struct cfp_engine_stats *s, const struct cfp_record *r)
 {
     s->tasks++;
     if (r->code == CFP_ERR_OK)
@@ -57,7 +57,7 @@ static cfp_err run_sequential(const struct cfp_task_cfg *cfg, struct cfp_source 
         if (err || done)
             break;
         cfp_task_run(w, &t, &r);
-        cfp_engine_count(stats, &r);
+        cfp_engine_stats_add(stats, &r);
         err = sink->push(sink, &r, st);
         if (err)
             break;

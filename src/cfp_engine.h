@@ -57,6 +57,10 @@ struct cfp_engine_stats {
     int64_t tasks, ok, failed, bytes_in, bytes_out;
 };
 
+/* Adds r to the counts in s. Not thread-safe: callers serialise (engines
+ * call it under their sink lock). */
+void cfp_engine_stats_add(struct cfp_engine_stats *s, const struct cfp_record *r);
+
 /* Runs every task of src through the task pipeline configured by cfg and
  * pushes one record per task to sink, in completion order. Returns an error
  * only when the run itself cannot go on (source or sink failed); task

@@ -16,6 +16,9 @@
 #include "cfp_report.h"
 #include "cfp_run.h"
 #include "cfp_server.h"
+#ifdef CFP_WITH_MPI
+#include "cfp_mpi.h"
+#endif
 
 #define DEFAULT_DATASET_DIR "data/test_dataset"
 #define DEFAULT_PROCESSED   "data/processed"
@@ -44,7 +47,12 @@ static const char usage_text[] =
     "      --workloads-dir DIR  datasets of the io and cpu workloads (default data/workloads)\n"
     "\n"
     "Processing:\n"
-    "  -m, --mode MODE          sequential, threading (alias threads) or async\n"
+    "  -m, --mode MODE          sequential, threading (alias threads), async, mpi (under mpirun\n"
+    "                           or srun) or multiprocessing (starts its own MPI ranks)\n"
+    "      --rank-engine E      mpi: the engine each rank runs (default sequential)\n"
+    "      --ranks N            multiprocessing: ranks to start (default: cores)\n"
+    "      --no-rank0-work      mpi: rank 0 only dispatches and writes results\n"
+    "      --rank-timeout S     mpi: end the run when a rank is silent this long (default 30)\n"
     "  -w, --workers N          threading: pool threads (default 8 per core, max 64);\n"
     "                           async: CPU threads (default: cores)\n"
     "  -c, --concurrency N      transfers in flight (threading: = workers; async: 64)\n"
@@ -70,8 +78,18 @@ static const char usage_text[] =
     "Exit status: 0 all tasks ok, 1 some tasks failed, 2 usage error, 3 fatal error,\n"
     "             4 --compare found that the modes' outputs differ.\n";
 
+/* MPI options, parsed in every build so that a build without MPI can say
+ * clearly that MPI is missing instead of calling them unknown. */
+struct mpi_opts {
+    bool rank0_works;
+    double rank_timeout_s;
+    int ranks; /* --mode multiprocessing: ranks to start (0 = cores) */
+};
+
 struct opts {
-    bool generate, run, quiet, compare, latency_given;
+    bool generate, run, quiet, compare, latency_given, multiprocessing, no_report;
+    const char *label;
+    struct mpi_opts mpi;
     int verbose;
     enum cfp_workload_set workload_set;
     const char *workloads_dir;
@@ -86,8 +104,10 @@ enum {
     OPT_NUM_IMAGES = 256, OPT_NUM_TEXTS, OPT_NUM_CSV, OPT_SEED, OPT_REPORT, OPT_MAX_SIDE,
     OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_RETRIES, OPT_TIMEOUT, OPT_LATENCY, OPT_CACERT,
     OPT_INSECURE, OPT_PORT, OPT_ROOT, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_COMPARE,
-    OPT_WORKLOAD, OPT_WORKLOADS_DIR
+    OPT_WORKLOAD, OPT_WORKLOADS_DIR, OPT_RANK_ENGINE, OPT_RANKS, OPT_NO_RANK0_WORK,
+    OPT_RANK_TIMEOUT, OPT_LABEL, OPT_NO_REPORT
 };
+
 
 #define MAX_WORKERS     1024
 #define MAX_CONCURRENCY 4096
@@ -107,7 +127,13 @@ static const struct option main_longopts[] = {
     {"version", no_argument, NULL, 'V'}, {"workers", required_argument, NULL, 'w'},
     {"concurrency", required_argument, NULL, 'c'}, {"compare", no_argument, NULL, OPT_COMPARE},
     {"workload", required_argument, NULL, OPT_WORKLOAD},
-    {"workloads-dir", required_argument, NULL, OPT_WORKLOADS_DIR}, {NULL, 0, NULL, 0}};
+    {"workloads-dir", required_argument, NULL, OPT_WORKLOADS_DIR},
+    {"rank-engine", required_argument, NULL, OPT_RANK_ENGINE},
+    {"ranks", required_argument, NULL, OPT_RANKS},
+    {"no-rank0-work", no_argument, NULL, OPT_NO_RANK0_WORK},
+    {"rank-timeout", required_argument, NULL, OPT_RANK_TIMEOUT},
+    {"label", required_argument, NULL, OPT_LABEL},
+    {"no-report", no_argument, NULL, OPT_NO_REPORT}, {NULL, 0, NULL, 0}};
 
 static void opts_defaults(struct opts *o)
 {
@@ -119,6 +145,8 @@ static void opts_defaults(struct opts *o)
     o->gen.seed = CFP_GEN_DEFAULT_SEED;
     o->results = DEFAULT_PROCESSED "/results.h5";
     o->workloads_dir = "data/workloads";
+    o->mpi.rank0_works = true;
+    o->mpi.rank_timeout_s = 30.0;
     o->run_cfg.mode = CFP_MODE_SEQUENTIAL;
     o->run_cfg.latency_ms = DEFAULT_LATENCY_MS;
     o->run_cfg.task.max_side = 512;
@@ -184,6 +212,12 @@ static bool main_num_opt(struct opts *o, int c, const char *arg)
         U64_OR_FAIL("--concurrency", 1, MAX_CONCURRENCY, false);
         o->concurrency = (int)v;
         return true;
+    case OPT_RANKS:
+        U64_OR_FAIL("--ranks", 1, 4096, false);
+        o->mpi.ranks = (int)v;
+        return true;
+    case OPT_RANK_TIMEOUT:
+        return cfp_cli_seconds("--rank-timeout", arg, 1, 86400, &o->mpi.rank_timeout_s);
     default:
         return false;
     }
@@ -197,17 +231,30 @@ static bool main_opt(struct opts *o, int c, const char *arg)
     case 'd': o->gen.dir = arg; return true;
     case 'm':
         o->run = true;
-        if (!cfp_mode_parse(arg, &o->run_cfg.mode) || o->run_cfg.mode == CFP_MODE_MPI) {
-            cfp_cli_usage_error("--mode: '%s' is not a mode (sequential, threading, async)", arg);
+        o->multiprocessing = strcmp(arg, "multiprocessing") == 0;
+        if (o->multiprocessing) {
+            o->run_cfg.mode = CFP_MODE_MPI;
+        } else if (!cfp_mode_parse(arg, &o->run_cfg.mode)) {
+            cfp_cli_usage_error("--mode: '%s' is not a mode (sequential, threading, async, mpi, "
+                                "multiprocessing)", arg);
             return false;
         }
         return true;
+    case OPT_RANK_ENGINE:
+        if (!cfp_mode_parse(arg, &o->run_cfg.rank_engine) || o->run_cfg.rank_engine == CFP_MODE_MPI) {
+            cfp_cli_usage_error("--rank-engine: '%s' is not sequential, threading or async", arg);
+            return false;
+        }
+        return true;
+    case OPT_NO_RANK0_WORK: o->mpi.rank0_works = false; return true;
     case 'i': o->run_cfg.input = arg; o->run = true; return true;
     case 'o': o->output_dir = arg; return true;
     case 'r': o->results = arg; return true;
     case OPT_REPORT: o->report = arg; return true;
     case OPT_CACERT: o->run_cfg.task.fetch.cacert = arg; return true;
     case OPT_COMPARE: o->compare = true; return true;
+    case OPT_LABEL: o->label = arg; return true;
+    case OPT_NO_REPORT: o->no_report = true; return true;
     case OPT_WORKLOADS_DIR: o->workloads_dir = arg; return true;
     case OPT_WORKLOAD:
         if (strcmp(arg, "io") == 0)
@@ -254,20 +301,25 @@ static bool finish_opts(struct opts *o)
         }
         o->report = o->report_buf;
     }
-    cfp_engine_defaults(r->mode, &r->engine);
-    if (o->workers && r->mode != CFP_MODE_SEQUENTIAL)
-        r->engine.workers = o->workers;
-    if (o->concurrency && r->mode != CFP_MODE_SEQUENTIAL)
-        r->engine.concurrency = o->concurrency;
-    else if (r->mode == CFP_MODE_THREADS)
-        r->engine.concurrency = r->engine.workers;
+    {
+        enum cfp_mode em = r->mode == CFP_MODE_MPI ? r->rank_engine : r->mode;
+        cfp_engine_defaults(em, &r->engine);
+        if (o->workers && em != CFP_MODE_SEQUENTIAL)
+            r->engine.workers = o->workers;
+        if (o->concurrency && em != CFP_MODE_SEQUENTIAL)
+            r->engine.concurrency = o->concurrency;
+        else if (em == CFP_MODE_THREADS)
+            r->engine.concurrency = r->engine.workers;
+    }
     r->task.output_dir = o->output_dir;
     r->task.max_record = (size_t)(r->task.fetch.max_bytes < (64u << 20) ? r->task.fetch.max_bytes : (64u << 20));
     r->dataset_dir = o->gen.dir;
     r->results_path = o->results;
     r->report_path = o->report;
     r->quiet = o->quiet;
-    r->workload = r->input ? "url-list" : "dataset";
+    r->workload = o->label ? o->label : r->input ? "url-list" : "dataset";
+    if (o->no_report)
+        r->report_path = NULL;
     return true;
 }
 
@@ -314,6 +366,73 @@ static int cmd_compare(struct opts *o)
     return failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
 }
 
+/* The rank number the launcher gave this process, before MPI_Init (so that
+ * only rank 0 generates the dataset); 0 without a launcher. */
+static int launcher_rank(void)
+{
+    const char *v = getenv("OMPI_COMM_WORLD_RANK");
+
+    if (!v)
+        v = getenv("PMIX_RANK");
+    return v ? atoi(v) : 0; /* set by the launcher, not by a user: a plain number */
+}
+
+static int generate(struct opts *o, struct cfp_status *st)
+{
+    if (cfp_gen_dataset(&o->gen, gen_progress, &o->quiet, st) ||
+        cfp_run_write_manifest(o->gen.dir, st)) {
+        fprintf(stderr, "cfp: generate dataset: %s\n", st->msg);
+        return CFP_EXIT_FATAL;
+    }
+    return CFP_EXIT_OK;
+}
+
+#ifdef CFP_WITH_MPI
+static int cmd_mpi(struct opts *o, int argc, char **argv)
+{
+    struct cfp_mpi_opts mo = {o->mpi.rank0_works, o->mpi.rank_timeout_s};
+    struct cfp_engine_stats stats;
+    struct cfp_status st;
+    bool root = false;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc;
+
+    cfp_status_clear(&st);
+    if (o->multiprocessing && !cfp_mpi_under_launcher()) {
+        /* From a plain shell: become an mpirun job of --ranks processes. */
+        cfp_mpi_relaunch(argc, argv, o->mpi.ranks > 0 ? o->mpi.ranks : (int)(cores > 0 ? cores : 1),
+                         &st);
+        fprintf(stderr, "cfp: %s\n", st.msg);
+        return CFP_EXIT_FATAL;
+    }
+    if (o->generate && launcher_rank() == 0 && (rc = generate(o, &st)) != CFP_EXIT_OK)
+        return rc; /* the other ranks get "no more work" from a rank 0 that cannot start */
+    if (cfp_fetch_global_init(&st) == CFP_ERR_OK)
+        (void)cfp_mpi_main(&o->run_cfg, &mo, &stats, &root, &st);
+    cfp_fetch_global_cleanup();
+    if (st.code) {
+        if (root)
+            fprintf(stderr, "cfp: %s\n", st.msg);
+        return CFP_EXIT_FATAL;
+    }
+    if (!root)
+        return CFP_EXIT_OK;
+    if (!o->quiet)
+        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed; results %s, report %s\n",
+                (long long)stats.tasks, (long long)stats.ok, (long long)stats.failed, o->results,
+                o->report);
+    return stats.failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
+}
+#else
+static int cmd_mpi(struct opts *o, int argc, char **argv)
+{
+    (void)o, (void)argc, (void)argv;
+    return cfp_cli_usage_error("--mode mpi/multiprocessing: MPI is not built in this cfp "
+                               "(configured with -DCFP_WITH_MPI=OFF); sequential, threading and "
+                               "async are available");
+}
+#endif
+
 static int cmd_main(int argc, char **argv)
 {
     struct opts o;
@@ -346,13 +465,10 @@ static int cmd_main(int argc, char **argv)
     cfp_log_setup(o.verbose >= 2 ? CFP_LOG_DEBUG : o.verbose ? CFP_LOG_INFO : CFP_LOG_WARN, -1);
     if (o.compare)
         return cmd_compare(&o);
-    if (o.generate) {
-        if (cfp_gen_dataset(&o.gen, gen_progress, &o.quiet, &st) ||
-            cfp_run_write_manifest(o.gen.dir, &st)) {
-            fprintf(stderr, "cfp: generate dataset: %s\n", st.msg);
-            return CFP_EXIT_FATAL;
-        }
-    }
+    if (o.run && o.run_cfg.mode == CFP_MODE_MPI)
+        return cmd_mpi(&o, argc, argv);
+    if (o.generate && (c = generate(&o, &st)) != CFP_EXIT_OK)
+        return c;
     if (!o.run)
         return CFP_EXIT_OK;
     if (cfp_fetch_global_init(&st) || cfp_run_job(&o.run_cfg, &stats, &st)) {

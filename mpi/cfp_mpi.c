@@ -1,0 +1,104 @@
+/* cfp_mpi.c - MPI start-up and shutdown, and `--mode multiprocessing` from
+ * a plain shell. */
+#include "cfp_mpi.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfp_log.h"
+#include "cfp_mem.h"
+#include "cfp_mpi_internal.h"
+
+bool cfp_mpi_under_launcher(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") ||
+           getenv("SLURM_STEP_ID");
+}
+
+int cfp_mpi_want(const struct cfp_run_cfg *cfg)
+{
+    int want;
+
+    switch (cfg->rank_engine) {
+    case CFP_MODE_THREADS: want = 2 * cfg->engine.workers; break;
+    case CFP_MODE_ASYNC: want = cfg->engine.concurrency + 2 * cfg->engine.workers; break;
+    default: want = 2; break; /* one running, one waiting */
+    }
+    return want < 2 ? 2 : want > CFP_MPI_MAX_BATCH ? CFP_MPI_MAX_BATCH : want;
+}
+
+cfp_err cfp_mpi_main(const struct cfp_run_cfg *cfg, const struct cfp_mpi_opts *mo,
+                     struct cfp_engine_stats *stats, bool *is_root, struct cfp_status *st)
+{
+    MPI_Comm comm;
+    int provided = 0, rank = 0;
+    cfp_err err;
+
+    memset(stats, 0, sizeof(*stats));
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS)
+        return cfp_status_set(st, CFP_ERR_INTERNAL, "MPI_Init_thread failed");
+    /* A private communicator: cfp's tags cannot meet anyone else's messages. */
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+    MPI_Comm_rank(comm, &rank);
+    *is_root = rank == 0;
+    cfp_log_setup(cfp_log_threshold, rank);
+    if (provided < MPI_THREAD_MULTIPLE) {
+        err = cfp_status_set(st, CFP_ERR_INTERNAL,
+                             "this MPI library does not provide MPI_THREAD_MULTIPLE");
+    } else if (rank == 0) {
+        err = cfp_mpi_root_run(comm, cfg, mo, stats, st);
+    } else {
+        err = cfp_mpi_worker_run(comm, cfg, st);
+    }
+    MPI_Comm_free(&comm);
+    MPI_Finalize();
+    return err;
+}
+
+/* The path of this executable, for re-executing it under mpirun. */
+static bool self_path(char *buf, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+    if (n <= 0 || (size_t)n >= size - 1)
+        return false;
+    buf[n] = '\0';
+    return true;
+}
+
+cfp_err cfp_mpi_relaunch(int argc, char **argv, int ranks, struct cfp_status *st)
+{
+    char exe[PATH_MAX], np[16];
+    char **av = cfp_calloc((size_t)argc + 8, sizeof(*av));
+    int n = 0;
+
+    if (!av)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "relaunch: out of memory");
+    if (!self_path(exe, sizeof(exe))) {
+        cfp_free(av);
+        return cfp_status_set(st, CFP_ERR_INTERNAL, "relaunch: cannot find this executable");
+    }
+    (void)snprintf(np, sizeof(np), "%d", ranks);
+    av[n++] = "mpirun";
+    av[n++] = "-np";
+    av[n++] = np;
+    av[n++] = "--oversubscribe"; /* more ranks than cores is the user's call */
+    if (geteuid() == 0)
+        av[n++] = "--allow-run-as-root";
+    av[n++] = exe;
+    for (int i = 1; i < argc; i++)
+        av[n++] = argv[i];
+    av[n] = NULL;
+    cfp_log(CFP_LOG_INFO, "multiprocessing: re-executing under mpirun -np %d", ranks);
+    fflush(stdout);
+    fflush(stderr);
+    execvp("mpirun", av);
+    cfp_status_set(st, CFP_ERR_INTERNAL, "relaunch: cannot run mpirun: %s (install openmpi-bin, or start cfp with mpirun yourself)",
+                   strerror(errno));
+    cfp_free(av);
+    return st->code;
+}

@@ -1,0 +1,48 @@
+/* cfp_mpi_internal.h - private to mpi/: the message protocol.
+ *
+ * Every message travels on a duplicate of the job's communicator, so cfp's
+ * traffic cannot match anyone else's. Tasks and records are sent as the raw
+ * bytes of their flat structs: every rank runs the same binary on the same
+ * architecture (the usual MPI job; documented in README). */
+#ifndef CFP_MPI_INTERNAL_H
+#define CFP_MPI_INTERNAL_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "cfp_mpi.h"
+#include "cfp_record.h"
+
+enum cfp_mpi_tag {
+    CFP_TAG_REQUEST = 101, /* worker -> 0: int32 number of tasks wanted */
+    CFP_TAG_TASKS,         /* 0 -> worker: struct cfp_task[n]; n == 0 means no more work */
+    CFP_TAG_RECORDS,       /* worker -> 0: struct cfp_record[n] */
+    CFP_TAG_HEARTBEAT,     /* worker -> 0: empty, every CFP_MPI_HEARTBEAT_S */
+    CFP_TAG_FINAL          /* worker -> 0: struct cfp_mpi_final, its last message */
+};
+
+/* Most tasks in one TAG_TASKS message, records in one TAG_RECORDS message. */
+#define CFP_MPI_MAX_BATCH   64
+#define CFP_MPI_RECORD_BATCH 16
+#define CFP_MPI_RECORD_FLUSH_S 0.25
+
+struct cfp_mpi_final {
+    int64_t tasks;      /* records this rank produced */
+    double busy_s;      /* engine wall time minus time spent waiting for work */
+    int32_t err;        /* cfp_err: a fatal error on that rank, 0 if none */
+    char msg[CFP_MSG_MAX];
+};
+
+/* Runs a worker rank: its engine with the MPI source and sink. */
+cfp_err cfp_mpi_worker_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, struct cfp_status *st);
+
+/* Runs rank 0: dispatcher, collector and (optionally) a local engine. */
+cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
+                         const struct cfp_mpi_opts *mo, struct cfp_engine_stats *stats,
+                         struct cfp_status *st);
+
+/* How many tasks a rank asks for at a time: enough to keep its engine busy
+ * while the next batch is on its way. */
+int cfp_mpi_want(const struct cfp_run_cfg *cfg);
+
+#endif

@@ -1,0 +1,378 @@
+/* cfp_mpi_root.c - rank 0: reads the URL list, hands out work on request,
+ * collects every record into the one HDF5 file, and (by default) runs an
+ * engine on its own share of the work.
+ *
+ * Threads on rank 0: the calling thread services MPI (it is the only one
+ * that calls MPI here); the local engine runs on its own thread(s) and meets
+ * the service thread only through `mu`. */
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "cfp_clock.h"
+#include "cfp_log.h"
+#include "cfp_mem.h"
+#include "cfp_mpi_internal.h"
+
+struct rank_state {
+    int64_t tasks;       /* records received from the rank */
+    int64_t outstanding; /* tasks sent, records not yet back */
+    double busy_s;
+    double last_heard;   /* cfp_now() of its last message */
+    bool finished;       /* its FINAL arrived */
+};
+
+struct root {
+    MPI_Comm comm;
+    int size;
+    int consumers;               /* ranks that process tasks */
+    struct cfp_run_ctx *ctx;     /* NULL when the run could not be opened */
+    const struct cfp_mpi_opts *mo;
+    pthread_mutex_t mu;          /* guards ctx->src, ctx->prog.sink, stats, ranks[], dispatched,
+                                    src_done, err, st; taken by the service thread and by the
+                                    local engine's source and sink */
+    struct cfp_engine_stats *stats;
+    struct rank_state *ranks;    /* size entries; owned */
+    int64_t dispatched;
+    bool src_done;
+    cfp_err err;                 /* first fatal error */
+    struct cfp_status *st;
+    struct cfp_task *out;        /* send buffer, CFP_MPI_MAX_BATCH tasks; service thread only */
+    struct cfp_record *in;       /* receive buffer, CFP_MPI_RECORD_BATCH; service thread only */
+};
+
+/* Records the first fatal error; the caller holds r->mu. */
+static void fail_locked(struct root *r, cfp_err err, const char *msg)
+{
+    if (r->err)
+        return;
+    r->err = err;
+    cfp_status_set(r->st, err, "%s", msg);
+    r->src_done = true;
+}
+
+/* Takes the next task from the list; the caller holds r->mu. */
+static bool next_locked(struct root *r, struct cfp_task *t)
+{
+    struct cfp_status st;
+    bool done = false;
+
+    if (r->src_done || !r->ctx)
+        return false;
+    cfp_status_clear(&st);
+    if (r->ctx->src.next(&r->ctx->src, t, &done, &st)) {
+        fail_locked(r, st.code, st.msg);
+        return false;
+    }
+    if (done) {
+        r->src_done = true;
+        return false;
+    }
+    r->dispatched++;
+    return true;
+}
+
+static cfp_err push_locked(struct root *r, int rank, const struct cfp_record *rec)
+{
+    struct cfp_status st;
+    cfp_err err;
+
+    cfp_status_clear(&st);
+    cfp_engine_stats_add(r->stats, rec);
+    r->ranks[rank].tasks++;
+    err = r->ctx->prog.sink.push(&r->ctx->prog.sink, rec, &st);
+    if (err)
+        fail_locked(r, err, st.msg);
+    return err;
+}
+
+/* Rank 0's own engine reads and writes through these, under r->mu. */
+static cfp_err local_next(struct cfp_source *s, struct cfp_task *t, bool *done,
+                          struct cfp_status *st)
+{
+    struct root *r = s->ctx;
+
+    (void)st;
+    pthread_mutex_lock(&r->mu);
+    *done = !next_locked(r, t);
+    pthread_mutex_unlock(&r->mu);
+    return CFP_ERR_OK;
+}
+
+static cfp_err local_push(struct cfp_sink *s, const struct cfp_record *rec, struct cfp_status *st)
+{
+    struct root *r = s->ctx;
+    cfp_err err;
+
+    pthread_mutex_lock(&r->mu);
+    err = push_locked(r, 0, rec);
+    pthread_mutex_unlock(&r->mu);
+    return err ? cfp_status_set(st, err, "results: %s", cfp_strerror(err)) : CFP_ERR_OK;
+}
+
+/* Guided self-scheduling: a batch is at most what was asked for, and at
+ * most half a fair share of what is left, so batches shrink towards the end
+ * and no rank is left holding a long tail while the others idle. */
+static int batch_size(const struct root *r, int want)
+{
+    int64_t left, share;
+
+    if (want > CFP_MPI_MAX_BATCH)
+        want = CFP_MPI_MAX_BATCH;
+    if (!r->ctx || r->ctx->total < 0)
+        return want;
+    left = r->ctx->total - r->dispatched;
+    share = (left + 2 * r->consumers - 1) / (2 * r->consumers);
+    if (share < 1)
+        share = 1;
+    return share < want ? (int)share : want;
+}
+
+static void on_request(struct root *r, const MPI_Status *ms)
+{
+    int32_t want = 0;
+    int n = 0;
+
+    MPI_Recv(&want, 1, MPI_INT32_T, ms->MPI_SOURCE, CFP_TAG_REQUEST, r->comm, MPI_STATUS_IGNORE);
+    pthread_mutex_lock(&r->mu);
+    for (int max = batch_size(r, want); n < max && next_locked(r, &r->out[n]); n++)
+        ;
+    r->ranks[ms->MPI_SOURCE].outstanding += n;
+    pthread_mutex_unlock(&r->mu);
+    /* Always answer: n == 0 tells the worker there is no more work. */
+    MPI_Send(r->out, (int)(n * sizeof(struct cfp_task)), MPI_BYTE, ms->MPI_SOURCE, CFP_TAG_TASKS,
+             r->comm);
+}
+
+static void on_records(struct root *r, const MPI_Status *ms)
+{
+    int bytes = 0, n;
+
+    MPI_Get_count(ms, MPI_BYTE, &bytes);
+    n = bytes / (int)sizeof(struct cfp_record);
+    if (n > CFP_MPI_RECORD_BATCH) { /* never sent by cfp: refuse rather than overflow */
+        MPI_Recv(NULL, 0, MPI_BYTE, ms->MPI_SOURCE, CFP_TAG_RECORDS, r->comm, MPI_STATUS_IGNORE);
+        return;
+    }
+    MPI_Recv(r->in, bytes, MPI_BYTE, ms->MPI_SOURCE, CFP_TAG_RECORDS, r->comm, MPI_STATUS_IGNORE);
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < n && r->ctx; i++)
+        if (push_locked(r, ms->MPI_SOURCE, &r->in[i]))
+            break;
+    r->ranks[ms->MPI_SOURCE].outstanding -= n;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void on_final(struct root *r, const MPI_Status *ms)
+{
+    struct cfp_mpi_final fin;
+    struct rank_state *rs = &r->ranks[ms->MPI_SOURCE];
+
+    MPI_Recv(&fin, (int)sizeof(fin), MPI_BYTE, ms->MPI_SOURCE, CFP_TAG_FINAL, r->comm,
+             MPI_STATUS_IGNORE);
+    fin.msg[sizeof(fin.msg) - 1] = '\0';
+    pthread_mutex_lock(&r->mu);
+    rs->finished = true;
+    rs->busy_s = fin.busy_s;
+    if (fin.err) {
+        char msg[CFP_MSG_MAX + 32];
+        (void)snprintf(msg, sizeof(msg), "rank %d: %s", ms->MPI_SOURCE, fin.msg);
+        fail_locked(r, (cfp_err)fin.err, msg);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Handles one message if one is waiting; returns false when none was. */
+static bool service_one(struct root *r)
+{
+    MPI_Status ms;
+    int flag = 0;
+
+    MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, r->comm, &flag, &ms);
+    if (!flag)
+        return false;
+    r->ranks[ms.MPI_SOURCE].last_heard = cfp_now();
+    switch (ms.MPI_TAG) {
+    case CFP_TAG_REQUEST: on_request(r, &ms); break;
+    case CFP_TAG_RECORDS: on_records(r, &ms); break;
+    case CFP_TAG_FINAL: on_final(r, &ms); break;
+    default: /* heartbeat, or anything else: consume it */
+        MPI_Recv(NULL, 0, MPI_BYTE, ms.MPI_SOURCE, ms.MPI_TAG, r->comm, MPI_STATUS_IGNORE);
+        break;
+    }
+    return true;
+}
+
+/* A worker that sent nothing, not even a heartbeat, for the timeout is
+ * stopped or hung (a crashed one makes mpirun end the whole job instead).
+ * Returns true when the run must end. */
+static bool check_silence(struct root *r)
+{
+    double now = cfp_now();
+
+    for (int i = 1; i < r->size; i++) {
+        struct rank_state *rs = &r->ranks[i];
+        char msg[CFP_MSG_MAX];
+        if (rs->finished || now - rs->last_heard < r->mo->rank_timeout_s)
+            continue;
+        (void)snprintf(msg, sizeof(msg),
+                       "rank %d sent nothing for %.0f s (no heartbeat; --rank-timeout %.0f) with "
+                       "%lld tasks outstanding: ending the run, finished records are saved",
+                       i, now - rs->last_heard, r->mo->rank_timeout_s, (long long)rs->outstanding);
+        pthread_mutex_lock(&r->mu);
+        fail_locked(r, CFP_ERR_INTERNAL, msg);
+        pthread_mutex_unlock(&r->mu);
+        return true;
+    }
+    return false;
+}
+
+static bool all_finished(const struct root *r)
+{
+    for (int i = 1; i < r->size; i++)
+        if (!r->ranks[i].finished)
+            return false;
+    return true;
+}
+
+/* Serves the workers until all have said their last word, or one goes
+ * silent (returns false then). */
+static bool serve(struct root *r)
+{
+    struct timespec nap = {0, 200 * 1000}; /* 0.2 ms: idle polling stays cheap */
+
+    while (!all_finished(r)) {
+        if (service_one(r))
+            continue;
+        if (check_silence(r))
+            return false;
+        nanosleep(&nap, NULL);
+    }
+    return true;
+}
+
+/* Rank 0's own engine, on its own thread. */
+struct local_engine {
+    struct root *r;
+    const struct cfp_run_cfg *cfg;
+    pthread_t tid;
+    bool started;
+    cfp_err err;
+    struct cfp_status st;
+    double busy_s;
+};
+
+static void *local_main(void *ud)
+{
+    struct local_engine *le = ud;
+    struct cfp_source src = {local_next, le->r};
+    struct cfp_sink snk = {local_push, le->r};
+    struct cfp_engine_stats unused;
+    double t0 = cfp_now();
+
+    cfp_status_clear(&le->st);
+    le->err = cfp_engine_run(le->cfg->rank_engine, &le->cfg->engine, &le->r->ctx->cfg.task, &src,
+                             &snk, &unused, &le->st);
+    le->busy_s = cfp_now() - t0;
+    return NULL;
+}
+
+/* Writes the per-rank dataset: tasks and busy time of every rank. */
+static void write_ranks(struct root *r, double rank0_busy)
+{
+    int32_t *rank = cfp_calloc((size_t)r->size, sizeof(*rank));
+    int64_t *tasks = cfp_calloc((size_t)r->size, sizeof(*tasks));
+    double *busy = cfp_calloc((size_t)r->size, sizeof(*busy));
+    struct cfp_status st;
+
+    cfp_status_clear(&st);
+    r->ranks[0].busy_s = rank0_busy;
+    for (int i = 0; rank && tasks && busy && i < r->size; i++) {
+        rank[i] = i;
+        tasks[i] = r->ranks[i].tasks;
+        busy[i] = r->ranks[i].busy_s;
+    }
+    if (!rank || !tasks || !busy || cfp_h5_write_ranks(r->ctx->h5, rank, tasks, busy,
+                                                       (size_t)r->size, &st))
+        cfp_log(CFP_LOG_WARN, "per-rank dataset not written: %s", st.msg[0] ? st.msg : "out of memory");
+    cfp_free(rank);
+    cfp_free(tasks);
+    cfp_free(busy);
+}
+
+static cfp_err root_init(struct root *r, MPI_Comm comm, const struct cfp_mpi_opts *mo,
+                         struct cfp_engine_stats *stats, struct cfp_status *st)
+{
+    memset(r, 0, sizeof(*r));
+    pthread_mutex_init(&r->mu, NULL);
+    r->comm = comm;
+    r->mo = mo;
+    r->stats = stats;
+    r->st = st;
+    MPI_Comm_size(comm, &r->size);
+    r->ranks = cfp_calloc((size_t)r->size, sizeof(*r->ranks));
+    r->out = cfp_calloc(CFP_MPI_MAX_BATCH, sizeof(*r->out));
+    r->in = cfp_calloc(CFP_MPI_RECORD_BATCH, sizeof(*r->in));
+    r->ctx = cfp_malloc(sizeof(*r->ctx));
+    if (!r->ranks || !r->out || !r->in || !r->ctx)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "rank 0: out of memory");
+    for (int i = 0; i < r->size; i++)
+        r->ranks[i].last_heard = cfp_now();
+    return CFP_ERR_OK;
+}
+
+static void root_free(struct root *r)
+{
+    cfp_free(r->ranks);
+    cfp_free(r->out);
+    cfp_free(r->in);
+    cfp_free(r->ctx);
+}
+
+cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
+                         const struct cfp_mpi_opts *mo, struct cfp_engine_stats *stats,
+                         struct cfp_status *st)
+{
+    struct cfp_run_cfg rcfg = *cfg;
+    struct root r;
+    struct local_engine le = {0};
+    bool works, alive;
+    cfp_err err;
+
+    memset(stats, 0, sizeof(*stats));
+    err = root_init(&r, comm, mo, stats, st);
+    rcfg.ranks = r.size;
+    if (!err && (err = cfp_run_open(&rcfg, r.ctx, st)) != CFP_ERR_OK) {
+        cfp_free(r.ctx);
+        r.ctx = NULL; /* serve() still answers every request: "no more work" */
+    }
+    r.src_done = r.ctx == NULL;
+    works = mo->rank0_works || r.size == 1;
+    r.consumers = r.size - 1 + (works ? 1 : 0);
+    le.r = &r;
+    le.cfg = cfg;
+    if (r.ctx && works)
+        le.started = pthread_create(&le.tid, NULL, local_main, &le) == 0;
+    alive = r.ranks ? serve(&r) : true;
+    if (le.started)
+        pthread_join(le.tid, NULL);
+    if (!r.ctx)
+        goto out_free;
+    if (le.err) {
+        pthread_mutex_lock(&r.mu);
+        fail_locked(&r, le.err, le.st.msg);
+        pthread_mutex_unlock(&r.mu);
+    }
+    write_ranks(&r, le.busy_s);
+    err = cfp_run_close(r.ctx, stats, r.err, st);
+out_free:
+    pthread_mutex_destroy(&r.mu);
+    root_free(&r);
+    if (!alive) {
+        /* The silent rank may never answer: MPI cannot finalise with it.
+         * Everything finished is in the results file by now. */
+        fprintf(stderr, "cfp: %s\n", st->msg);
+        MPI_Abort(comm, 3);
+    }
+    return err;
+}
