@@ -4,8 +4,8 @@
 
 #include "cfp_engine.h"
 
-/* Adds r to the run's counts. Caller serialises calls (the sink lock). */
-void cfp_engine_count(struct cfp_engine_stats *s, const struct cfp_record *r);
+/* Adds r to the run's counts (cfp_engine_stats_add). */
+#define cfp_engine_count cfp_engine_stats_add
 
 cfp_err cfp_engine_run_threads(const struct cfp_engine_opts *eo, const struct cfp_task_cfg *cfg,
                                struct cfp_source *src, struct cfp_sink *sink,
