@@ -31,6 +31,43 @@ int cfp_mpi_want(const struct cfp_run_cfg *cfg)
     return want < 2 ? 2 : want > CFP_MPI_MAX_BATCH ? CFP_MPI_MAX_BATCH : want;
 }
 
+size_t cfp_mpi_pack_tasks(const struct cfp_task *t, int n, unsigned char *out)
+{
+    size_t off = 0;
+
+    for (int i = 0; i < n; i++) {
+        uint16_t len = (uint16_t)strnlen(t[i].url, CFP_URL_MAX - 1);
+        memcpy(out + off, &t[i].index, 8);
+        out[off + 8] = t[i].url_truncated ? 1 : 0;
+        memcpy(out + off + 9, &len, 2);
+        memcpy(out + off + 11, t[i].url, len);
+        off += 11 + (size_t)len;
+    }
+    return off;
+}
+
+int cfp_mpi_unpack_tasks(const unsigned char *in, size_t len, struct cfp_task *out, int max)
+{
+    size_t off = 0;
+    int n = 0;
+
+    while (off < len) {
+        uint16_t ulen;
+        if (n == max || len - off < 11)
+            return -1;
+        memcpy(&out[n].index, in + off, 8);
+        out[n].url_truncated = in[off + 8] != 0;
+        memcpy(&ulen, in + off + 9, 2);
+        if (ulen >= CFP_URL_MAX || len - off - 11 < ulen)
+            return -1;
+        memcpy(out[n].url, in + off + 11, ulen);
+        out[n].url[ulen] = '\0';
+        off += 11 + (size_t)ulen;
+        n++;
+    }
+    return n;
+}
+
 cfp_err cfp_mpi_main(const struct cfp_run_cfg *cfg, const struct cfp_mpi_opts *mo,
                      struct cfp_engine_stats *stats, bool *is_root, struct cfp_status *st)
 {

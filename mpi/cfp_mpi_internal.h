@@ -33,6 +33,19 @@ struct cfp_mpi_final {
     char msg[CFP_MSG_MAX];
 };
 
+/* Tasks travel packed: per task the int64 index, one byte "truncated",
+ * the uint16 URL length, then the URL bytes (typically ~80 bytes a task
+ * instead of the struct's 4 KB). CFP_MPI_PACKED_MAX(n) bounds n tasks. */
+#define CFP_MPI_PACKED_MAX(n) ((size_t)(n) * (8 + 1 + 2 + CFP_URL_MAX))
+
+/* Packs n tasks into out (at least CFP_MPI_PACKED_MAX(n) bytes); returns
+ * the bytes used. */
+size_t cfp_mpi_pack_tasks(const struct cfp_task *t, int n, unsigned char *out);
+
+/* Unpacks up to max tasks from in[0..len); returns how many, or -1 when the
+ * bytes are not a packed task list. */
+int cfp_mpi_unpack_tasks(const unsigned char *in, size_t len, struct cfp_task *out, int max);
+
 /* Runs a worker rank: its engine with the MPI source and sink. */
 cfp_err cfp_mpi_worker_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, struct cfp_status *st);
 

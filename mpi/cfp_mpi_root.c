@@ -6,6 +6,7 @@
  * that calls MPI here); the local engine runs on its own thread(s) and meets
  * the service thread only through `mu`. */
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,12 +15,26 @@
 #include "cfp_mem.h"
 #include "cfp_mpi_internal.h"
 
+/* Set by SIGTERM/SIGINT (mpirun sends SIGTERM to every rank when one dies):
+ * rank 0 then stops dispatching and closes the run, so what finished is
+ * saved before mpirun's follow-up SIGKILL. */
+static volatile sig_atomic_t root_stop;
+
+static void on_root_signal(int sig)
+{
+    root_stop = sig;
+}
+
 struct rank_state {
     int64_t tasks;       /* records received from the rank */
     int64_t outstanding; /* tasks sent, records not yet back */
     double busy_s;
     double last_heard;   /* cfp_now() of its last message */
     bool finished;       /* its FINAL arrived */
+    /* The reply to its last request, sent without blocking: a stopped or
+     * hung worker must never be able to stall rank 0 inside MPI_Send. */
+    MPI_Request send_req;
+    unsigned char *send_buf; /* owned while the send is in flight */
 };
 
 struct root {
@@ -37,7 +52,7 @@ struct root {
     bool src_done;
     cfp_err err;                 /* first fatal error */
     struct cfp_status *st;
-    struct cfp_task *out;        /* send buffer, CFP_MPI_MAX_BATCH tasks; service thread only */
+    struct cfp_task *out;        /* batch being built, CFP_MPI_MAX_BATCH; service thread only */
     struct cfp_record *in;       /* receive buffer, CFP_MPI_RECORD_BATCH; service thread only */
 };
 
@@ -128,20 +143,49 @@ static int batch_size(const struct root *r, int want)
     return share < want ? (int)share : want;
 }
 
+/* Completes (frees) the previous reply to rank i, if any; wait says
+ * whether to block for it. */
+static void reap_send(struct rank_state *rs, bool wait)
+{
+    int flag = 1;
+
+    if (!rs->send_buf)
+        return;
+    if (wait)
+        MPI_Wait(&rs->send_req, MPI_STATUS_IGNORE);
+    else
+        MPI_Test(&rs->send_req, &flag, MPI_STATUS_IGNORE);
+    if (flag) {
+        cfp_free(rs->send_buf);
+        rs->send_buf = NULL;
+    }
+}
+
 static void on_request(struct root *r, const MPI_Status *ms)
 {
+    struct rank_state *rs = &r->ranks[ms->MPI_SOURCE];
     int32_t want = 0;
+    size_t bytes;
     int n = 0;
 
     MPI_Recv(&want, 1, MPI_INT32_T, ms->MPI_SOURCE, CFP_TAG_REQUEST, r->comm, MPI_STATUS_IGNORE);
+    /* A worker asks again only after it received the last reply. */
+    reap_send(rs, true);
     pthread_mutex_lock(&r->mu);
     for (int max = batch_size(r, want); n < max && next_locked(r, &r->out[n]); n++)
         ;
-    r->ranks[ms->MPI_SOURCE].outstanding += n;
+    rs->outstanding += n;
     pthread_mutex_unlock(&r->mu);
-    /* Always answer: n == 0 tells the worker there is no more work. */
-    MPI_Send(r->out, (int)(n * sizeof(struct cfp_task)), MPI_BYTE, ms->MPI_SOURCE, CFP_TAG_TASKS,
-             r->comm);
+    rs->send_buf = cfp_malloc(CFP_MPI_PACKED_MAX(n > 0 ? n : 1));
+    if (!rs->send_buf) { /* cannot say anything but "no more work" */
+        static unsigned char empty;
+        MPI_Send(&empty, 0, MPI_BYTE, ms->MPI_SOURCE, CFP_TAG_TASKS, r->comm);
+        return;
+    }
+    bytes = cfp_mpi_pack_tasks(r->out, n, rs->send_buf);
+    /* Always answer: no tasks tells the worker there is no more work. */
+    MPI_Isend(rs->send_buf, (int)bytes, MPI_BYTE, ms->MPI_SOURCE, CFP_TAG_TASKS, r->comm,
+              &rs->send_req);
 }
 
 static void on_records(struct root *r, const MPI_Status *ms)
@@ -242,12 +286,24 @@ static bool serve(struct root *r)
     struct timespec nap = {0, 200 * 1000}; /* 0.2 ms: idle polling stays cheap */
 
     while (!all_finished(r)) {
+        for (int i = 1; i < r->size; i++)
+            reap_send(&r->ranks[i], false);
+        if (root_stop) {
+            char msg[64];
+            (void)snprintf(msg, sizeof(msg), "stopped by signal %d", (int)root_stop);
+            pthread_mutex_lock(&r->mu);
+            fail_locked(r, CFP_ERR_INTERNAL, msg);
+            pthread_mutex_unlock(&r->mu);
+            return false;
+        }
         if (service_one(r))
             continue;
         if (check_silence(r))
             return false;
         nanosleep(&nap, NULL);
     }
+    for (int i = 1; i < r->size; i++)
+        reap_send(&r->ranks[i], true); /* every worker has finished: all were received */
     return true;
 }
 
@@ -323,6 +379,8 @@ static cfp_err root_init(struct root *r, MPI_Comm comm, const struct cfp_mpi_opt
 
 static void root_free(struct root *r)
 {
+    for (int i = 0; r->ranks && i < r->size; i++)
+        cfp_free(r->ranks[i].send_buf); /* after an abort only: MPI is going away */
     cfp_free(r->ranks);
     cfp_free(r->out);
     cfp_free(r->in);
@@ -340,6 +398,8 @@ cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
     cfp_err err;
 
     memset(stats, 0, sizeof(*stats));
+    signal(SIGTERM, on_root_signal);
+    signal(SIGINT, on_root_signal);
     err = root_init(&r, comm, mo, stats, st);
     rcfg.ranks = r.size;
     if (!err && (err = cfp_run_open(&rcfg, r.ctx, st)) != CFP_ERR_OK) {
@@ -368,7 +428,7 @@ cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
 out_free:
     pthread_mutex_destroy(&r.mu);
     root_free(&r);
-    if (!alive) {
+    if (!alive && !root_stop) {
         /* The silent rank may never answer: MPI cannot finalise with it.
          * Everything finished is in the results file by now. */
         fprintf(stderr, "cfp: %s\n", st->msg);

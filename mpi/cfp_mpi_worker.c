@@ -20,8 +20,9 @@ struct mpi_source {
     int want;                 /* tasks asked for per request */
     struct cfp_task *buf;     /* ring of `want` tasks; owned */
     size_t head, count;
-    struct cfp_task *inbox;   /* receive buffer of the outstanding request; owned */
+    unsigned char *inbox;     /* packed reply of the outstanding request; owned */
     MPI_Request req;          /* valid while pending */
+    struct cfp_task *scratch; /* unpacked reply; owned */
     bool pending, done;
     double idle_s;            /* time spent waiting for work */
 };
@@ -40,28 +41,32 @@ static cfp_err source_request(struct mpi_source *s, struct cfp_status *st)
 {
     int32_t want = (int32_t)(s->want - (int)s->count);
 
-    if (MPI_Irecv(s->inbox, (int)(s->want * sizeof(struct cfp_task)), MPI_BYTE, 0, CFP_TAG_TASKS,
-                  s->comm, &s->req) != MPI_SUCCESS ||
+    if (MPI_Irecv(s->inbox, (int)CFP_MPI_PACKED_MAX(s->want), MPI_BYTE, 0, CFP_TAG_TASKS, s->comm,
+                  &s->req) != MPI_SUCCESS ||
         MPI_Send(&want, 1, MPI_INT32_T, 0, CFP_TAG_REQUEST, s->comm) != MPI_SUCCESS)
         return cfp_status_set(st, CFP_ERR_INTERNAL, "MPI: work request to rank 0 failed");
     s->pending = true;
     return CFP_ERR_OK;
 }
 
-/* Moves a completed reply into the ring; n == 0 means no more work. */
-static void source_take(struct mpi_source *s, const MPI_Status *ms)
+/* Moves a completed reply into the ring; no tasks means no more work. */
+static cfp_err source_take(struct mpi_source *s, const MPI_Status *ms, struct cfp_status *st)
 {
-    int bytes = 0;
-    size_t n;
+    int bytes = 0, n;
+    size_t room = (size_t)s->want - s->count;
 
     MPI_Get_count(ms, MPI_BYTE, &bytes);
-    n = (size_t)bytes / sizeof(struct cfp_task);
     s->pending = false;
+    /* Unpack into the free tail of the ring, in at most two pieces. */
+    n = cfp_mpi_unpack_tasks(s->inbox, (size_t)bytes, s->scratch, (int)room);
+    if (n < 0)
+        return cfp_status_set(st, CFP_ERR_INTERNAL, "MPI: malformed task batch from rank 0");
     if (n == 0)
         s->done = true;
-    for (size_t i = 0; i < n; i++)
-        s->buf[(s->head + s->count + i) % (size_t)s->want] = s->inbox[i];
-    s->count += n;
+    for (int i = 0; i < n; i++)
+        s->buf[(s->head + s->count + (size_t)i) % (size_t)s->want] = s->scratch[i];
+    s->count += (size_t)n;
+    return CFP_ERR_OK;
 }
 
 static cfp_err source_next(struct cfp_source *src, struct cfp_task *t, bool *done,
@@ -71,8 +76,9 @@ static cfp_err source_next(struct cfp_source *src, struct cfp_task *t, bool *don
     MPI_Status ms;
     int flag = 0;
 
-    if (s->pending && MPI_Test(&s->req, &flag, &ms) == MPI_SUCCESS && flag)
-        source_take(s, &ms);
+    if (s->pending && MPI_Test(&s->req, &flag, &ms) == MPI_SUCCESS && flag &&
+        source_take(s, &ms, st))
+        return st->code;
     /* Ask for more while half the buffer is left, so work is already on its
      * way when the engine gets to it. */
     if (!s->done && !s->pending && s->count <= (size_t)s->want / 2 && source_request(s, st))
@@ -80,8 +86,9 @@ static cfp_err source_next(struct cfp_source *src, struct cfp_task *t, bool *don
     if (s->count == 0 && s->pending) {
         double t0 = cfp_now();
         MPI_Wait(&s->req, &ms);
-        source_take(s, &ms);
         s->idle_s += cfp_now() - t0;
+        if (source_take(s, &ms, st))
+            return st->code;
     }
     if (s->count == 0) {
         *done = true;
@@ -201,9 +208,10 @@ cfp_err cfp_mpi_worker_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, struct 
     s.comm = k.comm = comm;
     s.want = cfp_mpi_want(cfg);
     s.buf = cfp_calloc((size_t)s.want, sizeof(*s.buf));
-    s.inbox = cfp_calloc((size_t)s.want, sizeof(*s.inbox));
+    s.inbox = cfp_malloc(CFP_MPI_PACKED_MAX(s.want));
+    s.scratch = cfp_calloc((size_t)s.want, sizeof(*s.scratch));
     k.batch = cfp_calloc(CFP_MPI_RECORD_BATCH, sizeof(*k.batch));
-    if (!s.buf || !s.inbox || !k.batch) {
+    if (!s.buf || !s.inbox || !s.scratch || !k.batch) {
         err = cfp_status_set(st, CFP_ERR_NOMEM, "rank %d: out of memory", rank);
         goto out_final;
     }
@@ -226,6 +234,7 @@ out_final:
     send_final(comm, k.sent, cfp_now() - t0 - s.idle_s, st);
     cfp_free(s.buf);
     cfp_free(s.inbox);
+    cfp_free(s.scratch);
     cfp_free(k.batch);
     return err;
 }

@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""The MPI distribution layer with real mpirun: 1 to 4 ranks x every rank
+engine give the same outputs as sequential, one record per task exactly once;
+dynamic dispatch balances one huge image among small files; the seed's
+--mode multiprocessing works from a plain shell; a rank that goes silent ends
+the run with a clear error and every finished record saved, without a hang."""
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e_common import CFP, check, read_runs, run_cfp, sha256_file, tmpdir  # noqa: E402
+
+MPIRUN = ["mpirun", "--oversubscribe", "--allow-run-as-root"]
+KEY = ("status", "error_code", "kind", "digest", "bytes_in", "width_out", "height_out", "lines", "rows")
+
+
+def mpi_cfp(np_, args, timeout=300):
+    p = subprocess.run(MPIRUN + ["-np", str(np_), CFP] + args, capture_output=True, text=True,
+                       timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
+
+
+def table(rows):
+    return {r["index"]: tuple(r[k] for k in KEY) for r in rows}
+
+
+def ranks_of(h5, rid):
+    import h5py
+    with h5py.File(h5, "r") as f:
+        g = f["runs"][rid]
+        check("ranks" in g, "%s: per-rank dataset missing" % rid)
+        return {int(r["rank"]): (int(r["tasks"]), float(r["busy_s"])) for r in g["ranks"][()]}
+
+
+def check_matrix(work):
+    ds = os.path.join(work, "ds")
+    h5 = os.path.join(work, "mpi.h5")
+    rc, _, err = run_cfp(["--generate-dataset", "--num-images", "4", "--num-texts", "5", "--num-csv", "3",
+                          "--dataset-dir", ds, "--quiet"])
+    check(rc == 0, "generate: %s" % err)
+    base = ["--dataset-dir", ds, "--latency-ms", "5", "--results", h5, "--quiet"]
+    rc, _, err = run_cfp(["--mode", "sequential", "--output-dir", os.path.join(work, "seq")] + base)
+    check(rc == 0, "sequential: %s" % err)
+    ref = table(read_runs(h5)[0][2])
+    n = 0
+    for np_ in (1, 2, 3, 4):
+        for eng in ("sequential", "threading", "async"):
+            out = os.path.join(work, "mpi-%d-%s" % (np_, eng))
+            rc, _, err = mpi_cfp(np_, ["--mode", "mpi", "--rank-engine", eng, "--workers", "2",
+                                       "--output-dir", out] + base)
+            check(rc == 0, "np %d %s: exit %d\n%s" % (np_, eng, rc, err))
+            n += 1
+            rid, attrs, rows = read_runs(h5)[n]
+            check(attrs["mode"] == "mpi" and attrs["engine"] == eng and attrs["ranks"] == np_,
+                  "%s attrs: mode %s engine %s ranks %s" % (rid, attrs["mode"], attrs["engine"], attrs["ranks"]))
+            idx = sorted(r["index"] for r in rows)
+            check(idx == sorted(ref), "np %d %s: each task exactly once (%d rows)" % (np_, eng, len(rows)))
+            check(table(rows) == ref, "np %d %s: records differ from sequential" % (np_, eng))
+            for r in rows:
+                check(sha256_file(r["output"]) == r["digest"], "np %d %s: digest" % (np_, eng))
+                check(0 <= r["rank"] < np_, "rank field %d" % r["rank"])
+            per_rank = ranks_of(h5, rid)
+            check(sorted(per_rank) == list(range(np_)), "per-rank rows for every rank")
+            check(sum(t for t, _ in per_rank.values()) == len(ref), "per-rank task counts add up")
+            check(all(r["rank"] in per_rank and per_rank[r["rank"]][0] > 0 for r in rows),
+                  "every rank that recorded a task is counted")
+    print("matrix: np 1..4 x 3 rank engines identical to sequential")
+
+
+def check_badinput(work):
+    """The bad-input suite's list through mpirun -np 3: same statuses as sequential."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import e2e_badinput as b
+    from e2e_common import cfp_serve, fault_server
+    files = os.path.join(work, "bad")
+    os.makedirs(files)
+    b.make_files(files)
+    srv, http = cfp_serve(files)
+    fsrv, fault = fault_server()
+    try:
+        expected = b.cases(http, fault, files)
+        h5 = os.path.join(work, "bad.h5")
+        for i, (mode, launch) in enumerate((("sequential", None), ("mpi", 3))):
+            lst = os.path.join(work, "bad-%s.txt" % mode)
+            with open(lst, "w") as f:
+                for url, *_ in expected:
+                    f.write(url.replace("/flaky/2/", "/flaky/2/%s-" % mode) + "\n")
+            args = ["--mode", mode, "--input", lst, "--results", h5, "--max-bytes", "100000",
+                    "--retries", "2", "--timeout", "10", "--quiet", "--output-dir", os.path.join(work, "bo-" + mode)]
+            rc, _, err = mpi_cfp(launch, args) if launch else run_cfp(args)
+            check(rc == 1, "%s: exit %d (expected 1)\n%s" % (mode, rc, err))
+        runs = read_runs(h5)
+        a = {r["index"]: (r["status"], r["error_code"], r["digest"]) for r in runs[0][2]}
+        m = {r["index"]: (r["status"], r["error_code"], r["digest"]) for r in runs[1][2]}
+        check(a == m, "mpi bad-input records differ from sequential:\n%r\n%r" % (a, m))
+        check(len({r["rank"] for r in runs[1][2]}) > 1, "bad-input tasks spread over ranks")
+    finally:
+        srv.stop()
+        fsrv.stop()
+    print("bad input under mpirun -np 3: same records as sequential")
+
+
+def check_imbalance(work):
+    from PIL import Image
+    d = os.path.join(work, "imb")
+    os.makedirs(d)
+    big = Image.effect_noise((4000, 3000), 64).convert("RGB")
+    big.save(os.path.join(d, "a_big.png"), compress_level=1)
+    for i in range(60):
+        open(os.path.join(d, "s%02d.txt" % i), "w").write("small file %d\n" % i)
+    names = sorted(os.listdir(d))
+    lst = os.path.join(work, "imb.txt")
+    srv_root = d
+    from e2e_common import cfp_serve
+    srv, base = cfp_serve(srv_root, 20)
+    try:
+        open(lst, "w").write("".join(base + n + "\n" for n in names))
+        h5 = os.path.join(work, "imb.h5")
+        rc, _, err = mpi_cfp(3, ["--mode", "mpi", "--input", lst, "--results", h5, "--quiet",
+                                 "--output-dir", os.path.join(work, "imb-out")])
+        check(rc == 0, "imbalance run: %s" % err)
+    finally:
+        srv.stop()
+    rid, attrs, rows = read_runs(h5)[0]
+    big_rank = [r["rank"] for r in rows if r["url"].endswith("a_big.png")][0]
+    per = ranks_of(h5, rid)
+    others = [per[k][0] for k in per if k != big_rank]
+    print("imbalance: tasks per rank %r, big image on rank %d" % ({k: v[0] for k, v in per.items()}, big_rank))
+    check(per[big_rank][0] < min(others),
+          "the rank with the huge image should take fewer small files than each other rank: %r" % per)
+    busy = [b for _, b in per.values()]
+    print("imbalance: busy max/mean = %.2f" % (max(busy) / (sum(busy) / len(busy))))
+
+
+def check_multiprocessing(work):
+    ds = os.path.join(work, "ds")
+    h5 = os.path.join(work, "mp.h5")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI_COMM_WORLD", "PMIX_"))}
+    rc, _, err = run_cfp(["--mode", "multiprocessing", "--ranks", "2", "--dataset-dir", ds, "--latency-ms", "5",
+                          "--results", h5, "--quiet", "--output-dir", os.path.join(work, "mp")], env=env)
+    check(rc == 0, "multiprocessing from a plain shell: exit %d %s" % (rc, err))
+    rid, attrs, rows = read_runs(h5)[0]
+    check(attrs["ranks"] == 2 and len(rows) == 12, "multiprocessing ran 2 ranks over 12 tasks: %r" % attrs["ranks"])
+    print("multiprocessing from a plain shell: ok")
+
+
+def find_rank_pid(rank):
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            env = open("/proc/%s/environ" % pid, "rb").read().split(b"\0")
+            cmd = open("/proc/%s/cmdline" % pid, "rb").read()
+        except OSError:
+            continue
+        if b"OMPI_COMM_WORLD_RANK=%d" % rank in env and b"silent-test" in cmd:
+            return int(pid)
+    return None
+
+
+def check_silent_rank(work):
+    stop_rank(work, signal.SIGSTOP, "silent")
+
+
+def check_killed_rank(work):
+    stop_rank(work, signal.SIGKILL, "killed")
+
+
+def stop_rank(work, sig, name):
+    """SIGSTOP: rank 0 notices the silence (no heartbeat for --rank-timeout)
+    and ends the run. SIGKILL: mpirun notices the death and ends the job,
+    sending SIGTERM to rank 0, which closes the results file first."""
+    d = os.path.join(work, "slow")
+    os.makedirs(d, exist_ok=True)
+    for i in range(300):
+        open(os.path.join(d, "f%03d.txt" % i), "w").write("x %d\n" % i)
+    from e2e_common import cfp_serve
+    srv, base = cfp_serve(d, 40)
+    h5 = os.path.join(work, name + ".h5")
+    lst = os.path.join(work, "slow.txt")
+    open(lst, "w").write("".join(base + n + "\n" for n in sorted(os.listdir(d))))
+    try:
+        p = subprocess.Popen(MPIRUN + ["-np", "3", CFP, "--mode", "mpi", "--input", lst, "--results", h5,
+                                       "--rank-timeout", "3", "--quiet", "--label", "silent-test",
+                                       "--output-dir", os.path.join(work, name)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        pid = None
+        for _ in range(100):
+            time.sleep(0.1)
+            pid = find_rank_pid(2)
+            if pid:
+                break
+        check(pid is not None, "rank 2 process found")
+        time.sleep(1.0)
+        os.kill(pid, sig)
+        t0 = time.time()
+        try:
+            out, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            os.kill(pid, signal.SIGKILL)
+            check(False, "mpirun hung after rank 2 went silent")
+        took = time.time() - t0
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    finally:
+        srv.stop()
+    check(p.returncode != 0, "a %s rank makes the run fail" % name)
+    if sig == signal.SIGSTOP:
+        check("rank 2 sent nothing" in err, "clear error about rank 2: %r" % err[-500:])
+    else:
+        check("rank 2" in err and "signal 9" in err, "mpirun names the killed rank: %r" % err[-500:])
+    rid, attrs, rows = read_runs(h5)[0]
+    idx = [r["index"] for r in rows]
+    check(attrs["complete"] == 0, "run marked incomplete")
+    check(len(rows) > 0 and len(idx) == len(set(idx)), "finished records saved, none twice (%d)" % len(rows))
+    print("%s rank: ended after %.1f s with %d of 300 records saved" % (name, took, len(rows)))
+
+
+def main():
+    if shutil.which("mpirun") is None:
+        print("SKIP: mpirun not installed")
+        sys.exit(77)
+    os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
+    os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+    work = tmpdir("cfp-mpi-")
+    only = sys.argv[1:]  # e.g. `e2e_mpi.py silent_rank` while debugging
+    for name in ("matrix", "multiprocessing", "badinput", "imbalance", "silent_rank", "killed_rank"):
+        if only and name not in only:
+            continue
+        if name == "multiprocessing" and only and "matrix" not in only:
+            check_matrix(work)  # it needs the matrix's dataset
+        globals()["check_" + name](work)
+    shutil.rmtree(work)
+    print("mpi ok")
+
+
+if __name__ == "__main__":
+    main()
