@@ -290,9 +290,14 @@ static bool serve(struct root *r)
             reap_send(&r->ranks[i], false);
         if (root_stop) {
             char msg[64];
+            struct cfp_status fst;
             (void)snprintf(msg, sizeof(msg), "stopped by signal %d", (int)root_stop);
+            cfp_status_clear(&fst);
             pthread_mutex_lock(&r->mu);
             fail_locked(r, CFP_ERR_INTERNAL, msg);
+            /* mpirun follows SIGTERM with SIGKILL: write what is buffered now. */
+            if (r->ctx)
+                (void)cfp_h5_flush(r->ctx->h5, &fst);
             pthread_mutex_unlock(&r->mu);
             return false;
         }
