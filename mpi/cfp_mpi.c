@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cfp_log.h"
@@ -68,31 +69,65 @@ int cfp_mpi_unpack_tasks(const unsigned char *in, size_t len, struct cfp_task *o
     return n;
 }
 
+cfp_err cfp_mpi_init(MPI_Comm *comm, int *rank, int *size, struct cfp_status *st)
+{
+    int provided = 0;
+
+    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS)
+        return cfp_status_set(st, CFP_ERR_INTERNAL, "MPI_Init_thread failed");
+    /* A private communicator: cfp's tags cannot meet anyone else's messages. */
+    MPI_Comm_dup(MPI_COMM_WORLD, comm);
+    MPI_Comm_rank(*comm, rank);
+    MPI_Comm_size(*comm, size);
+    cfp_log_setup(cfp_log_threshold, *rank);
+    if (provided < MPI_THREAD_MULTIPLE)
+        return cfp_status_set(st, CFP_ERR_INTERNAL,
+                              "this MPI library does not provide MPI_THREAD_MULTIPLE");
+    return CFP_ERR_OK;
+}
+
+cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, const struct cfp_mpi_opts *mo,
+                    struct cfp_engine_stats *stats, struct cfp_status *st)
+{
+    int rank = 0;
+
+    memset(stats, 0, sizeof(*stats));
+    MPI_Comm_rank(comm, &rank);
+    if (rank == 0)
+        return cfp_mpi_root_run(comm, cfg, mo, stats, st);
+    return cfp_mpi_worker_run(comm, cfg, st);
+}
+
+void cfp_mpi_finalize(MPI_Comm *comm)
+{
+    MPI_Comm_free(comm);
+    MPI_Finalize();
+}
+
+void cfp_mpi_idle_barrier(MPI_Comm comm)
+{
+    struct timespec nap = {0, 1000 * 1000};
+    MPI_Request req;
+    int done = 0;
+
+    MPI_Ibarrier(comm, &req);
+    while (MPI_Test(&req, &done, MPI_STATUS_IGNORE) == MPI_SUCCESS && !done)
+        nanosleep(&nap, NULL);
+}
+
 cfp_err cfp_mpi_main(const struct cfp_run_cfg *cfg, const struct cfp_mpi_opts *mo,
                      struct cfp_engine_stats *stats, bool *is_root, struct cfp_status *st)
 {
     MPI_Comm comm;
-    int provided = 0, rank = 0;
+    int rank = 0, size = 1;
     cfp_err err;
 
     memset(stats, 0, sizeof(*stats));
-    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS)
-        return cfp_status_set(st, CFP_ERR_INTERNAL, "MPI_Init_thread failed");
-    /* A private communicator: cfp's tags cannot meet anyone else's messages. */
-    MPI_Comm_dup(MPI_COMM_WORLD, &comm);
-    MPI_Comm_rank(comm, &rank);
+    err = cfp_mpi_init(&comm, &rank, &size, st);
     *is_root = rank == 0;
-    cfp_log_setup(cfp_log_threshold, rank);
-    if (provided < MPI_THREAD_MULTIPLE) {
-        err = cfp_status_set(st, CFP_ERR_INTERNAL,
-                             "this MPI library does not provide MPI_THREAD_MULTIPLE");
-    } else if (rank == 0) {
-        err = cfp_mpi_root_run(comm, cfg, mo, stats, st);
-    } else {
-        err = cfp_mpi_worker_run(comm, cfg, st);
-    }
-    MPI_Comm_free(&comm);
-    MPI_Finalize();
+    if (!err)
+        err = cfp_mpi_run(comm, cfg, mo, stats, st);
+    cfp_mpi_finalize(&comm);
     return err;
 }
 

@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 
+#include <mpi.h>
+
 #include "cfp_engine.h"
 #include "cfp_run.h"
 
@@ -32,6 +34,21 @@ bool cfp_mpi_under_launcher(void);
  * error when the run could not be carried out (st says why, on rank 0). */
 cfp_err cfp_mpi_main(const struct cfp_run_cfg *cfg, const struct cfp_mpi_opts *mo,
                      struct cfp_engine_stats *stats, bool *is_root, struct cfp_status *st);
+
+/* The same in three steps, for callers that run several MPI jobs in one
+ * launch (the --compare matrix): cfp_mpi_init() initialises MPI and returns
+ * a private duplicate of MPI_COMM_WORLD; cfp_mpi_run() runs one job on comm
+ * (its rank 0 is the root; ranks outside comm do not call it);
+ * cfp_mpi_finalize() frees comm and finalises MPI. */
+cfp_err cfp_mpi_init(MPI_Comm *comm, int *rank, int *size, struct cfp_status *st);
+cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, const struct cfp_mpi_opts *mo,
+                    struct cfp_engine_stats *stats, struct cfp_status *st);
+void cfp_mpi_finalize(MPI_Comm *comm);
+
+/* Waits until every rank of comm arrives, without spinning a core (a
+ * non-blocking barrier tested every millisecond): ranks that wait while
+ * another measures a run must not steal its CPU. */
+void cfp_mpi_idle_barrier(MPI_Comm comm);
 
 /* `--mode multiprocessing` from a plain shell: re-executes this program
  * under `mpirun -np ranks` with the same arguments. Returns only when that

@@ -39,7 +39,17 @@ static cfp_err generate(const struct cfp_compare_cfg *cfg, const struct workload
     return err ? err : cfp_run_write_manifest(dir, st);
 }
 
-/* Runs every mode on one workload; dataset_dir NULL means the --input list. */
+cfp_err cfp_compare_output_dir(const struct cfp_compare_cfg *cfg, const char *label,
+                               const char *mode, char out[CFP_PATH_MAX], struct cfp_status *st)
+{
+    int n = snprintf(out, CFP_PATH_MAX, "%s/compare/%s/%s", cfg->processed_dir, label, mode);
+
+    if (n < 0 || n >= CFP_PATH_MAX)
+        return cfp_status_set(st, CFP_ERR_USAGE, "compare: output path too long");
+    return CFP_ERR_OK;
+}
+
+/* Runs every local mode on one workload; dataset_dir NULL means --input. */
 static cfp_err run_modes(const struct cfp_compare_cfg *cfg, const char *label,
                          const char *dataset_dir, int latency_ms, bool *failed,
                          struct cfp_status *st)
@@ -58,9 +68,9 @@ static cfp_err run_modes(const struct cfp_compare_cfg *cfg, const char *label,
             run.engine.concurrency = cfg->concurrency;
         else if (run.mode == CFP_MODE_THREADS)
             run.engine.concurrency = run.engine.workers;
-        if (snprintf(out, sizeof(out), "%s/compare/%s/%s", cfg->processed_dir, label,
-                     cfp_mode_name(run.mode)) >= (int)sizeof(out))
-            return cfp_status_set(st, CFP_ERR_USAGE, "compare: output path too long");
+        err = cfp_compare_output_dir(cfg, label, cfp_mode_name(run.mode), out, st);
+        if (err)
+            return err;
         run.task.output_dir = out;
         run.dataset_dir = dataset_dir;
         run.latency_ms = latency_ms;
@@ -72,41 +82,65 @@ static cfp_err run_modes(const struct cfp_compare_cfg *cfg, const char *label,
         if (stats.failed)
             *failed = true;
     }
+    if (cfg->extra)
+        return cfg->extra(cfg->extra_ctx, &cfg->base, label, dataset_dir, latency_ms, failed, st);
     return CFP_ERR_OK;
+}
+
+int cfp_compare_plan(const struct cfp_compare_cfg *cfg, struct cfp_compare_workload *wl, int max)
+{
+    int n = 0;
+
+    if (cfg->base.input && max > 0) {
+        (void)snprintf(wl[0].label, sizeof(wl[0].label), "url-list");
+        wl[0].dataset_dir[0] = '\0';
+        wl[0].latency_ms = 0;
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]) && n < max; i++) {
+        const struct workload *w = &workloads[i];
+        bool is_io = strcmp(w->name, "io") == 0;
+        if ((cfg->set == CFP_WL_IO && !is_io) || (cfg->set == CFP_WL_CPU && is_io))
+            continue;
+        (void)snprintf(wl[n].label, sizeof(wl[n].label), "%s", w->name);
+        if (snprintf(wl[n].dataset_dir, sizeof(wl[n].dataset_dir), "%s/%s", cfg->workloads_dir,
+                     w->name) >= (int)sizeof(wl[n].dataset_dir))
+            continue;
+        wl[n].latency_ms = is_io ? cfg->io_latency_ms : 0;
+        n++;
+    }
+    return n;
+}
+
+static const struct workload *find_workload(const char *label)
+{
+    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+        if (strcmp(workloads[i].name, label) == 0)
+            return &workloads[i];
+    return NULL;
 }
 
 cfp_err cfp_compare_run(const struct cfp_compare_cfg *cfg, bool *failed, bool *identical,
                         struct cfp_status *st)
 {
-    char dir[CFP_PATH_MAX];
+    struct cfp_compare_workload wl[4];
+    int n = cfp_compare_plan(cfg, wl, 4);
     cfp_err err = CFP_ERR_OK;
 
     *failed = false;
     *identical = true;
-    if (cfg->base.input) {
-        err = run_modes(cfg, "url-list", NULL, 0, failed, st);
-        goto out_report;
-    }
-    for (size_t i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++) {
-        const struct workload *w = &workloads[i];
-        bool is_io = strcmp(w->name, "io") == 0;
-        int latency = is_io ? cfg->io_latency_ms : 0;
-        if ((cfg->set == CFP_WL_IO && !is_io) || (cfg->set == CFP_WL_CPU && is_io))
-            continue;
-        if (snprintf(dir, sizeof(dir), "%s/%s", cfg->workloads_dir, w->name) >= (int)sizeof(dir))
-            return cfp_status_set(st, CFP_ERR_USAGE, "compare: workloads path too long");
-        if (cfg->generate) {
+    for (int i = 0; i < n && !err; i++) {
+        const struct workload *w = find_workload(wl[i].label);
+        const char *dir = wl[i].dataset_dir[0] ? wl[i].dataset_dir : NULL;
+        if (cfg->generate && w && dir)
             err = generate(cfg, w, dir, st);
-            if (err)
-                return err;
+        if (!err) {
+            cfp_log(CFP_LOG_INFO, "compare: workload %s (latency %d ms)", wl[i].label,
+                    wl[i].latency_ms);
+            err = run_modes(cfg, wl[i].label, dir, wl[i].latency_ms, failed, st);
         }
-        cfp_log(CFP_LOG_INFO, "compare: workload %s (%s, latency %d ms)", w->name, dir, latency);
-        err = run_modes(cfg, w->name, dir, latency, failed, st);
-        if (err)
-            return err;
     }
-out_report:
-    if (err)
+    if (err || cfg->no_report)
         return err;
     err = cfp_report_write(cfg->base.results_path, cfg->base.report_path, st);
     if (err)

@@ -19,6 +19,13 @@
 
 enum cfp_workload_set { CFP_WL_BOTH, CFP_WL_IO, CFP_WL_CPU };
 
+/* Called after the local modes of each workload, e.g. to add the
+ * multiprocessing (MPI) run: label, the dataset directory (NULL when the
+ * input is base->input) and the latency; *failed set when tasks failed. */
+typedef cfp_err (*cfp_compare_extra_fn)(void *ctx, const struct cfp_run_cfg *base,
+                                        const char *label, const char *dataset_dir,
+                                        int latency_ms, bool *failed, struct cfp_status *st);
+
 struct cfp_compare_cfg {
     struct cfp_run_cfg base;     /* limits, results, report; mode/input/output set per run */
     const char *workloads_dir;   /* holds io/ and cpu/ datasets */
@@ -28,7 +35,24 @@ struct cfp_compare_cfg {
     uint64_t seed;
     int io_latency_ms;
     int workers, concurrency;    /* 0 = each mode's default */
+    cfp_compare_extra_fn extra;  /* NULL: local modes only */
+    void *extra_ctx;
+    bool no_report;              /* the caller writes the report (MPI matrix) */
 };
+
+/* One workload of the comparison, as run_modes() and the MPI matrix see it. */
+struct cfp_compare_workload {
+    char label[16];
+    char dataset_dir[CFP_PATH_MAX]; /* "" when the input is base.input */
+    int latency_ms;
+};
+
+/* The workloads cfg selects, in order; returns how many (at most max). */
+int cfp_compare_plan(const struct cfp_compare_cfg *cfg, struct cfp_compare_workload *wl, int max);
+
+/* The output directory of (workload, mode name) under cfg->processed_dir. */
+cfp_err cfp_compare_output_dir(const struct cfp_compare_cfg *cfg, const char *label,
+                               const char *mode, char out[CFP_PATH_MAX], struct cfp_status *st);
 
 /* Runs the comparison. *failed is set when some task failed in some run;
  * *identical to whether every mode produced the same outputs (digests) and

@@ -86,6 +86,10 @@ static int on_task(void *ctx, const struct cfp_record *r)
     s->process_s += r->t_process;
     s->write_s += r->t_write;
     s->fingerprint += row_hash(r);
+    if (r->rank >= 0 && r->rank < REPORT_RANKS) {
+        s->rank_busy[r->rank] += r->t_fetch + r->t_process + r->t_write;
+        s->rank_tasks[r->rank]++;
+    }
     if (k >= 0) {
         s->n_kind[k]++;
         if (r->code == CFP_ERR_OK)
@@ -116,6 +120,35 @@ static const struct run_sum *nth(const struct report *rep, int64_t i)
     return &rep->runs[i % REPORT_MAX_RUNS];
 }
 
+double report_load_balance(const struct run_sum *s)
+{
+    double max = 0, sum = 0;
+    int n = s->info.ranks < REPORT_RANKS ? s->info.ranks : REPORT_RANKS;
+
+    for (int i = 0; i < n; i++) {
+        sum += s->rank_busy[i];
+        if (s->rank_busy[i] > max)
+            max = s->rank_busy[i];
+    }
+    return sum > 0 ? max / (sum / n) : 1.0;
+}
+
+static int engine_index(const char *engine)
+{
+    return strcmp(engine, "threading") == 0 ? 1 : strcmp(engine, "async") == 0 ? 2 : 0;
+}
+
+/* The multiprocessing row: the newest mpi run with the sequential rank
+ * engine on the most ranks (the seed's process pool), else the newest. */
+static void pick_multiprocessing(struct workload_view *w)
+{
+    for (int k = REPORT_RANKS; k >= 1; k--)
+        if (w->matrix[k][0]) {
+            w->by_mode[2] = w->matrix[k][0];
+            return;
+        }
+}
+
 /* Groups the newest run of each mode by workload, in order of appearance. */
 static void build_views(struct report *rep)
 {
@@ -132,7 +165,11 @@ static void build_views(struct report *rep)
         }
         if (slot >= 0)
             rep->wl[w].by_mode[slot] = s; /* later runs replace earlier ones */
+        if (slot == 2 && s->info.ranks >= 1 && s->info.ranks <= REPORT_RANKS)
+            rep->wl[w].matrix[s->info.ranks][engine_index(s->info.engine)] = s;
     }
+    for (int w = 0; w < rep->nwl; w++)
+        pick_multiprocessing(&rep->wl[w]);
 }
 
 static cfp_err load(struct report *rep, const char *path, struct cfp_status *st)
@@ -157,19 +194,23 @@ static cfp_err load(struct report *rep, const char *path, struct cfp_status *st)
     return err;
 }
 
-/* Whether every mode's newest run of w recorded the same tasks, statuses and
- * output digests (compared through their fingerprints and task counts). */
+/* Whether every mode's newest run of w (and every run of its MPI matrix)
+ * recorded the same tasks, statuses and output digests (compared through
+ * their fingerprints and task counts). */
 static bool workload_identical(const struct workload_view *w, int *nmodes)
 {
     const struct run_sum *ref = NULL;
     bool same = true;
 
     *nmodes = 0;
-    for (int m = 0; m < REPORT_MODES; m++) {
-        const struct run_sum *s = w->by_mode[m];
+    for (int m = 0; m < REPORT_MODES + (REPORT_RANKS + 1) * 3; m++) {
+        const struct run_sum *s = m < REPORT_MODES ? w->by_mode[m]
+                                                   : w->matrix[(m - REPORT_MODES) / 3]
+                                                              [(m - REPORT_MODES) % 3];
         if (!s)
             continue;
-        (*nmodes)++;
+        if (m < REPORT_MODES)
+            (*nmodes)++;
         if (!ref)
             ref = s;
         else if (s->fingerprint != ref->fingerprint || s->info.tasks != ref->info.tasks)
@@ -195,13 +236,15 @@ static void print_workload_table(const struct report *rep, const struct workload
         char wc[24];
         if (!s) {
             fprintf(f, "%-16s %s\n", report_mode_label(m),
-                    m == 2 ? "not built in this version: MPI distribution (mpi/) is not part of it yet"
+                    m == 2 ? "no run recorded (cfp --compare runs it when built with MPI)"
                            : "no run recorded for this workload");
             continue;
         }
         tot = s->fetch_s + s->process_s + s->write_s;
         speed = seq ? report_wall(seq) / report_wall(s) : 0;
         (void)snprintf(wc, sizeof(wc), "%d/%d", in->workers, in->concurrency);
+        if (m == 2)
+            (void)snprintf(wc, sizeof(wc), "%dr x%d", in->ranks, in->workers);
         fprintf(f, "%-16s %9s %8.2f %8.1f %7.1f %7.2fx %5.0f%% %4.0f%% %7.1f %6lld   %.0f/%.0f/%.0f%%\n",
                 report_mode_label(m), wc, in->wall_s, (double)in->tasks / report_wall(s),
                 (double)in->bytes_in / report_wall(s) / 1e6, speed,
@@ -213,6 +256,30 @@ static void print_workload_table(const struct report *rep, const struct workload
     if (nmodes > 1)
         fprintf(f, "Outputs: %s across the %d modes (status and SHA-256 of every output, per task).\n",
                 same ? "identical" : "DIFFERENT", nmodes);
+}
+
+/* The ranks x rank-engine matrix of a workload's mpi runs, if any. */
+static void print_matrix(const struct report *rep, const struct workload_view *w)
+{
+    static const char *const eng[3] = {"sequential", "threading", "async"};
+    const struct run_sum *seq = w->by_mode[0];
+    FILE *f = rep->f;
+    bool any = false;
+
+    for (int k = 1; k <= REPORT_RANKS; k++)
+        for (int e = 0; e < 3; e++) {
+            const struct run_sum *s = w->matrix[k][e];
+            if (!s)
+                continue;
+            if (!any)
+                fprintf(f, "MPI runs (newest per ranks x rank engine; balance = max/mean task time per rank):\n"
+                           "%6s %-11s %8s %8s %8s\n", "ranks", "engine", "wall_s", "speedup", "balance");
+            any = true;
+            fprintf(f, "%6d %-11s %8.2f %7.2fx %8.2f\n", k, eng[e], s->info.wall_s,
+                    seq ? report_wall(seq) / report_wall(s) : 0, report_load_balance(s));
+        }
+    if (any)
+        fprintf(f, "\n");
 }
 
 static void print_workloads(const struct report *rep)
@@ -232,6 +299,7 @@ static void print_workloads(const struct report *rep)
         fprintf(f, "------------------------------------------------------------------------------\n");
         print_workload_table(rep, w);
         fprintf(f, "\n");
+        print_matrix(rep, w);
         report_print_insights(rep, w);
     }
     fprintf(f, "Columns: wrk/conc = workers (threads) / transfers in flight; speedup = sequential wall / "

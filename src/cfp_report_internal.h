@@ -11,6 +11,7 @@
 #define REPORT_MAX_RUNS      64 /* the newest runs are read; older ones are only counted */
 #define REPORT_MAX_WORKLOADS 8
 #define REPORT_MODES         4  /* sequential, threading, mpi, async */
+#define REPORT_RANKS         16 /* ranks whose load is tracked per run */
 
 /* One run: its attributes and sums over its task rows. */
 struct run_sum {
@@ -19,12 +20,15 @@ struct run_sum {
     double fetch_s, process_s, write_s;
     int64_t n_kind[3], ok_kind[3]; /* image, text, csv */
     uint64_t fingerprint;          /* order-independent hash of (index, status, digest) */
+    double rank_busy[REPORT_RANKS]; /* summed task time per rank (mpi runs) */
+    int64_t rank_tasks[REPORT_RANKS];
 };
 
 /* The newest run of each mode for one workload. */
 struct workload_view {
     const char *name;
     const struct run_sum *by_mode[REPORT_MODES]; /* NULL: no run of that mode */
+    const struct run_sum *matrix[REPORT_RANKS + 1][3]; /* newest mpi run by ranks x engine */
 };
 
 struct report {
@@ -48,6 +52,9 @@ double report_wall(const struct run_sum *s);
 double report_parallel_units(const struct report *rep, const struct run_sum *s);
 double report_cpu_util(const struct report *rep, const struct run_sum *s);
 double report_pct(double part, double whole);
+
+/* max/mean of the per-rank task time of an mpi run (1.0 = perfect). */
+double report_load_balance(const struct run_sum *s);
 
 void report_print_insights(const struct report *rep, const struct workload_view *w);
 cfp_err report_write_svg(const struct report *rep, const char *path, struct cfp_status *st);
