@@ -224,6 +224,24 @@ def stop_rank(work, sig, name):
     print("%s rank: ended after %.1f s with %d of 300 records saved" % (name, took, len(rows)))
 
 
+def check_compare_matrix(work):
+    h5 = os.path.join(work, "matrix.h5")
+    rep = os.path.join(work, "matrix.txt")
+    rc, _, err = mpi_cfp(2, ["--compare", "--generate-dataset", "--workload", "io", "--latency-ms", "5",
+                             "--workloads-dir", os.path.join(work, "wl"), "--results", h5, "--report", rep,
+                             "--quiet"], timeout=600)
+    check(rc == 0, "mpirun -np 2 cfp --compare: exit %d\n%s" % (rc, err))
+    runs = read_runs(h5)
+    got = sorted((a["mode"], a["ranks"], a["engine"]) for _, a, _ in runs)
+    want = sorted([("sequential", 1, "sequential"), ("threading", 1, "threading"), ("async", 1, "async")] +
+                  [("mpi", k, e) for k in (1, 2) for e in ("sequential", "threading", "async")])
+    check(got == want, "compare matrix runs: %r" % got)
+    text = open(rep).read()
+    check("MPI runs (newest per ranks x rank engine" in text and "identical across the 4 modes" in text,
+          "report shows the matrix and identical outputs:\n" + text)
+    print("compare under mpirun -np 2: 3 local modes + 2 ranks x 3 engines, identical")
+
+
 def main():
     if shutil.which("mpirun") is None:
         print("SKIP: mpirun not installed")
@@ -232,7 +250,8 @@ def main():
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
     work = tmpdir("cfp-mpi-")
     only = sys.argv[1:]  # e.g. `e2e_mpi.py silent_rank` while debugging
-    for name in ("matrix", "multiprocessing", "badinput", "imbalance", "silent_rank", "killed_rank"):
+    for name in ("matrix", "multiprocessing", "badinput", "imbalance", "compare_matrix", "silent_rank",
+                 "killed_rank"):
         if only and name not in only:
             continue
         if name == "multiprocessing" and only and "matrix" not in only:
