@@ -532,17 +532,6 @@ static int cmd_compare(struct opts *o)
     return failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
 }
 
-/* The rank number the launcher gave this process, before MPI_Init (so that
- * only rank 0 generates the dataset); 0 without a launcher. */
-static int launcher_rank(void)
-{
-    const char *v = getenv("OMPI_COMM_WORLD_RANK");
-
-    if (!v)
-        v = getenv("PMIX_RANK");
-    return v ? atoi(v) : 0; /* set by the launcher, not by a user: a plain number */
-}
-
 static int generate(struct opts *o, struct cfp_status *st)
 {
     if (cfp_gen_dataset(&o->gen, gen_progress, &o->quiet, st) ||
@@ -554,6 +543,17 @@ static int generate(struct opts *o, struct cfp_status *st)
 }
 
 #ifdef CFP_WITH_MPI
+/* The rank number the launcher gave this process, before MPI_Init (so that
+ * only rank 0 generates the dataset); 0 without a launcher. */
+static int launcher_rank(void)
+{
+    const char *v = getenv("OMPI_COMM_WORLD_RANK");
+
+    if (!v)
+        v = getenv("PMIX_RANK");
+    return v ? atoi(v) : 0; /* set by the launcher, not by a user: a plain number */
+}
+
 static int cmd_mpi(struct opts *o, int argc, char **argv)
 {
     struct cfp_mpi_opts mo = {o->mpi.rank0_works, o->mpi.rank_timeout_s};
