@@ -39,6 +39,7 @@ static const char usage_text[] =
     "      --num-texts N        text files (default 20)\n"
     "      --num-csv N          CSV files (default 10)\n"
     "      --seed S             generator seed (default 42)\n"
+    "      --profile P          mixed (default), small (many small files) or large (large images)\n"
     "  -d, --dataset-dir DIR    dataset directory (default " DEFAULT_DATASET_DIR ")\n"
     "\n"
     "Comparison (the seed lab's main command):\n"
@@ -107,7 +108,7 @@ enum {
     OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_RETRIES, OPT_TIMEOUT, OPT_LATENCY, OPT_CACERT,
     OPT_INSECURE, OPT_PORT, OPT_ROOT, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_COMPARE,
     OPT_WORKLOAD, OPT_WORKLOADS_DIR, OPT_RANK_ENGINE, OPT_RANKS, OPT_NO_RANK0_WORK,
-    OPT_RANK_TIMEOUT, OPT_LABEL, OPT_NO_REPORT
+    OPT_RANK_TIMEOUT, OPT_LABEL, OPT_NO_REPORT, OPT_PROFILE
 };
 
 
@@ -135,7 +136,8 @@ static const struct option main_longopts[] = {
     {"no-rank0-work", no_argument, NULL, OPT_NO_RANK0_WORK},
     {"rank-timeout", required_argument, NULL, OPT_RANK_TIMEOUT},
     {"label", required_argument, NULL, OPT_LABEL},
-    {"no-report", no_argument, NULL, OPT_NO_REPORT}, {NULL, 0, NULL, 0}};
+    {"no-report", no_argument, NULL, OPT_NO_REPORT}, {"profile", required_argument, NULL, OPT_PROFILE},
+    {NULL, 0, NULL, 0}};
 
 static void opts_defaults(struct opts *o)
 {
@@ -256,6 +258,18 @@ static bool main_opt(struct opts *o, int c, const char *arg)
     case OPT_CACERT: o->run_cfg.task.fetch.cacert = arg; return true;
     case OPT_COMPARE: o->compare = true; return true;
     case OPT_LABEL: o->label = arg; return true;
+    case OPT_PROFILE:
+        if (strcmp(arg, "mixed") == 0)
+            o->gen.profile = CFP_GEN_MIXED;
+        else if (strcmp(arg, "small") == 0)
+            o->gen.profile = CFP_GEN_SMALL;
+        else if (strcmp(arg, "large") == 0)
+            o->gen.profile = CFP_GEN_LARGE;
+        else {
+            cfp_cli_usage_error("--profile: '%s' is not mixed, small or large", arg);
+            return false;
+        }
+        return true;
     case OPT_NO_REPORT: o->no_report = true; return true;
     case OPT_WORKLOADS_DIR: o->workloads_dir = arg; return true;
     case OPT_WORKLOAD:
