@@ -1,10 +1,201 @@
-/* cfp_engine_async.c - placeholder until the async engine lands. */
-#include "cfp_engine_internal.h"
+/* cfp_engine_async.c - the async engine: one event-loop thread multiplexes
+ * the transfers with curl_multi, a small pool of CPU threads processes the
+ * finished bodies (the loop's run_in_executor).
+ *
+ * The calling thread runs the loop (cfp_engine_async_loop.c): it reads the
+ * source, keeps up to --concurrency transfers in flight, retries transient
+ * failures after their backoff without blocking, and try-pushes each
+ * finished job into a bounded queue. --workers pool threads (this file) pop
+ * jobs, decode/process/write the outputs, and push records to the sink under
+ * one lock, so the HDF5 writer is never entered by two threads and the loop
+ * never waits on CPU work or disk.
+ *
+ * Memory: a job holds a body of at most --max-bytes; bodies alive are at
+ * most concurrency (loop slots) + 2 * workers (queue) + workers (being
+ * processed), whatever the number of URLs. */
+#include <string.h>
+
+#include "cfp_async_internal.h"
+#include "cfp_log.h"
+#include "cfp_mem.h"
+#include "cfp_proc.h"
+
+struct worker_arg {
+    struct cfp_async_pool *p;
+    int id;
+};
+
+void cfp_async_fail(struct cfp_async_pool *p, cfp_err err, const struct cfp_status *why)
+{
+    pthread_mutex_lock(&p->sink_mu);
+    if (!p->err) {
+        p->err = err;
+        cfp_status_set(p->st, err, "%s", why->msg[0] ? why->msg : cfp_strerror(err));
+        atomic_store(&p->failed, true);
+    }
+    pthread_mutex_unlock(&p->sink_mu);
+    if (p->multi)
+        curl_multi_wakeup(p->multi);
+}
+
+bool cfp_async_failed(const struct cfp_async_pool *p)
+{
+    return atomic_load(&p->failed);
+}
+
+/* For a transfer that failed after some bytes arrived: the kind the
+ * streaming path of the other engines records in that case, found by
+ * feeding those bytes to a processor that is then discarded. */
+static void failed_kind(const struct cfp_task_cfg *cfg, struct cfp_async_job *j)
+{
+    struct cfp_buf scratch;
+    struct cfp_proc *proc = NULL;
+    struct cfp_status st;
+    struct cfp_fetch_sink s;
+    const char *kind;
+
+    cfp_status_clear(&st);
+    cfp_buf_init(&scratch, (size_t)cfg->fetch.max_bytes);
+    if (cfp_proc_new(cfg, &j->task, &scratch, &st, &proc))
+        return;
+    s = cfp_proc_sink(proc);
+    if (s.begin(s.ctx, j->content_type[0] ? j->content_type : NULL) == CFP_ERR_OK)
+        (void)s.data(s.ctx, j->body.data, j->body.len);
+    kind = cfp_proc_kind(proc);
+    memcpy(j->rec.kind, kind, strlen(kind) + 1);
+    cfp_proc_free(&proc);
+    cfp_buf_free(&scratch);
+}
+
+/* Runs on a pool thread: the CPU and disk part of a task. */
+static void job_run(const struct cfp_task_cfg *cfg, struct cfp_async_job *j)
+{
+    /* An empty body has no buffer; the processors want a valid pointer. */
+    static const unsigned char empty[1];
+    const unsigned char *body = j->body.data ? j->body.data : empty;
+
+    if (j->process)
+        cfp_task_process_whole(cfg, &j->task, j->content_type, body, j->body.len, &j->rec);
+    else if (j->body.len > 0)
+        failed_kind(cfg, j);
+}
+
+/* Pushes r to the sink unless the run already failed. Any pool thread. */
+static void deliver(struct cfp_async_pool *p, const struct cfp_record *r)
+{
+    struct cfp_status st;
+    cfp_err err = CFP_ERR_OK;
+
+    cfp_status_clear(&st);
+    pthread_mutex_lock(&p->sink_mu);
+    if (!p->err) {
+        cfp_engine_count(p->stats, r);
+        err = p->sink->push(p->sink, r, &st);
+    }
+    pthread_mutex_unlock(&p->sink_mu);
+    if (err)
+        cfp_async_fail(p, err, &st);
+}
+
+static void *worker_main(void *ud)
+{
+    const struct worker_arg *a = ud;
+    struct cfp_async_pool *p = a->p;
+    struct cfp_async_job j;
+
+    while (cfp_queue_pop(p->jobs, &j)) {
+        /* The queue has room again: a job the loop could not hand over
+         * may go now. The wakeup is not lost if the loop is not polling
+         * yet: it makes the next curl_multi_poll return at once. */
+        curl_multi_wakeup(p->multi);
+        if (!cfp_async_failed(p))
+            job_run(p->cfg, &j);
+        cfp_buf_free(&j.body);
+        j.rec.worker = a->id;
+        deliver(p, &j.rec);
+    }
+    return NULL;
+}
+
+static cfp_err pool_init(struct cfp_async_pool *p, const struct cfp_engine_opts *eo,
+                         const struct cfp_task_cfg *cfg, struct cfp_sink *sink,
+                         struct cfp_engine_stats *stats, struct cfp_status *st)
+{
+    memset(p, 0, sizeof(*p));
+    if (eo->workers < 1 || eo->concurrency < 1)
+        return cfp_status_set(st, CFP_ERR_USAGE, "async: workers (%d), concurrency (%d): need >= 1",
+                              eo->workers, eo->concurrency);
+    if (cfp_queue_new(sizeof(struct cfp_async_job), (size_t)eo->workers * 2, &p->jobs))
+        return cfp_status_set(st, CFP_ERR_NOMEM, "async: job queue: out of memory");
+    pthread_mutex_init(&p->sink_mu, NULL);
+    atomic_init(&p->failed, false);
+    p->cfg = cfg;
+    p->sink = sink;
+    p->stats = stats;
+    p->st = st;
+    return CFP_ERR_OK;
+}
+
+static void pool_destroy(struct cfp_async_pool *p)
+{
+    pthread_mutex_destroy(&p->sink_mu);
+    cfp_queue_free(&p->jobs);
+}
+
+/* Starts up to n pool threads; returns how many started. A shortfall is a
+ * fatal error of the run (recorded in p), as in the threads engine. */
+static int pool_start(struct cfp_async_pool *p, pthread_t *tids, struct worker_arg *args, int n)
+{
+    int started = 0;
+
+    for (; started < n; started++) {
+        args[started] = (struct worker_arg){p, started};
+        if (pthread_create(&tids[started], NULL, worker_main, &args[started]) != 0) {
+            struct cfp_status why;
+            cfp_status_clear(&why);
+            cfp_status_set(&why, CFP_ERR_INTERNAL, "async: pthread_create failed");
+            cfp_async_fail(p, CFP_ERR_INTERNAL, &why);
+            break;
+        }
+    }
+    return started;
+}
 
 cfp_err cfp_engine_run_async(const struct cfp_engine_opts *eo, const struct cfp_task_cfg *cfg,
                              struct cfp_source *src, struct cfp_sink *sink,
                              struct cfp_engine_stats *stats, struct cfp_status *st)
 {
-    (void)eo, (void)cfg, (void)src, (void)sink, (void)stats;
-    return cfp_status_set(st, CFP_ERR_USAGE, "mode 'async' is not available in this build");
+    struct cfp_async_loop *loop = NULL;
+    struct cfp_async_pool p;
+    struct worker_arg *args = NULL;
+    pthread_t *tids = NULL;
+    int started = 0;
+    cfp_err err = pool_init(&p, eo, cfg, sink, stats, st);
+
+    if (err)
+        return err;
+    err = cfp_async_loop_new(&p, eo->concurrency, src, &loop, st);
+    if (err)
+        goto out_destroy_pool;
+    tids = cfp_calloc((size_t)eo->workers, sizeof(*tids));
+    args = cfp_calloc((size_t)eo->workers, sizeof(*args));
+    if (!tids || !args) {
+        err = cfp_status_set(st, CFP_ERR_NOMEM, "async: out of memory");
+        goto out_free_loop;
+    }
+    started = pool_start(&p, tids, args, eo->workers);
+    cfp_log(CFP_LOG_INFO, "async: %d transfers in flight, %d CPU workers", eo->concurrency,
+            started);
+    cfp_async_loop_run(loop); /* returns at once if the pool did not start */
+    cfp_queue_close(p.jobs);  /* the pool drains what is queued, then ends */
+    for (int i = 0; i < started; i++)
+        pthread_join(tids[i], NULL);
+    err = p.err;
+out_free_loop:
+    cfp_free(tids);
+    cfp_free(args);
+    cfp_async_loop_free(&loop);
+out_destroy_pool:
+    pool_destroy(&p);
+    return err;
 }

@@ -28,10 +28,10 @@ static char base[64]; /* temp dir: files/ and one out-<case>/ per case */
 struct list_src {
     const char **urls;
     int n, next;
-    int fail_at;                /* -1: never; else returns an error instead of task fail_at */
-    pthread_mutex_t *mu;        /* guards started (read by the sink's thread) */
+    int fail_at;         /* -1: never; else returns an error instead of task fail_at */
+    pthread_mutex_t *mu; /* guards started (read by the sink's thread) */
     int *started;
-    const bool *truncated;      /* optional per-task url_truncated flag */
+    const bool *truncated; /* optional per-task url_truncated flag */
 };
 
 static cfp_err list_next(struct cfp_source *s, struct cfp_task *t, bool *done,
@@ -65,8 +65,8 @@ struct rec_sink {
     struct cfp_record *recs; /* MAX_TASKS, by index */
     int seen[MAX_TASKS];
     int pushes;
-    int fail_at;            /* -1: never; else push number fail_at fails */
-    unsigned sleep_us;      /* per push: a slow writer */
+    int fail_at;       /* -1: never; else push number fail_at fails */
+    unsigned sleep_us; /* per push: a slow writer */
     /* bound check: tasks read from the source but not yet delivered */
     pthread_mutex_t *mu;
     const int *started;
@@ -149,21 +149,15 @@ static cfp_err run(enum cfp_mode m, int workers, int conc, const struct cfp_task
 
 /* ---- cases -------------------------------------------------------------- */
 
-#define N_TEXT 12
+#define N_TEXT  12
+#define N_MIXED (N_TEXT + 8)
 
-/* Texts with hand-known word counts, CSVs, and every failure the loop side
- * can meet: missing file, bad scheme, malformed and over-long URL, unknown
- * type, empty body; async must record what sequential records. */
-static void test_same_as_sequential(void)
+/* Texts with hand-known word counts (file i holds i + 1 words), CSVs, and
+ * every failure the loop side can meet: missing file, bad scheme, malformed
+ * and over-long URL, unknown type, empty body. */
+static void make_mixed(char urls[N_MIXED][160], bool trunc[N_MIXED])
 {
-    static char urls[N_TEXT + 10][160];
-    const char *u[N_TEXT + 10];
-    bool trunc[N_TEXT + 10] = {false};
-    struct cfp_task_cfg cs, ca;
-    struct rec_sink ks, ka;
-    struct list_src ls;
-    struct cfp_engine_stats ss, sa;
-    struct cfp_status st;
+    static const char *const tail[] = {"a.csv", "bad.csv", "blob.bin", "empty.txt", "missing.txt"};
     char name[64], body[512];
     int n = 0;
 
@@ -173,41 +167,28 @@ static void test_same_as_sequential(void)
             len += (size_t)snprintf(body + len, sizeof(body) - len, "w%d%s", w, w % 3 ? " " : "\n");
         snprintf(name, sizeof(name), "t%02d.txt", i);
         write_file(name, body, len);
-        snprintf(urls[n++], sizeof(urls[0]), "file://%s/files/%s", base, name);
+        snprintf(urls[n++], 160, "file://%s/files/%s", base, name);
     }
     write_file("a.csv", "x,y\n1,2\n3,4\n", 12);
     write_file("bad.csv", "x,y\n1,2,3\n", 10);
     write_file("blob.bin", "\x01\x02\x03\x04\x05\x06\x07\x08\x09", 9);
     write_file("empty.txt", "", 0);
-    snprintf(urls[n++], sizeof(urls[0]), "file://%s/files/a.csv", base);
-    snprintf(urls[n++], sizeof(urls[0]), "file://%s/files/bad.csv", base);
-    snprintf(urls[n++], sizeof(urls[0]), "file://%s/files/blob.bin", base);
-    snprintf(urls[n++], sizeof(urls[0]), "file://%s/files/empty.txt", base);
-    snprintf(urls[n++], sizeof(urls[0]), "file://%s/files/missing.txt", base);
-    snprintf(urls[n++], sizeof(urls[0]), "ftp://127.0.0.1/x.txt");
-    snprintf(urls[n++], sizeof(urls[0]), "http://exa mple.com/x.txt");
-    snprintf(urls[n++], sizeof(urls[0]), "file://%s/files/t00.txt", base);
+    for (int i = 0; i < 5; i++)
+        snprintf(urls[n++], 160, "file://%s/files/%s", base, tail[i]);
+    snprintf(urls[n++], 160, "ftp://127.0.0.1/x.txt");
+    snprintf(urls[n++], 160, "http://exa mple.com/x.txt");
+    snprintf(urls[n++], 160, "file://%s/files/t00.txt", base);
+    memset(trunc, 0, N_MIXED * sizeof(*trunc));
     trunc[n - 1] = true;
-    for (int i = 0; i < n; i++)
-        u[i] = urls[i];
+    ASSERT_EQ(n, N_MIXED);
+}
 
-    task_cfg(&cs, "out-seq");
-    task_cfg(&ca, "out-async");
-    sink_init(&ks);
-    sink_init(&ka);
-    ls = (struct list_src){u, n, 0, -1, NULL, NULL, trunc};
-    ASSERT_EQ(run(CFP_MODE_SEQUENTIAL, 1, 1, &cs, &ls, &ks, &ss, &st), CFP_ERR_OK);
-    ls = (struct list_src){u, n, 0, -1, NULL, NULL, trunc};
-    ASSERT_EQ(run(CFP_MODE_ASYNC, 2, 4, &ca, &ls, &ka, &sa, &st), CFP_ERR_OK);
-
-    ASSERT_EQ(sa.tasks, n);
-    ASSERT_EQ(sa.ok, ss.ok);
-    ASSERT_EQ(sa.failed, ss.failed);
-    ASSERT_EQ(sa.bytes_in, ss.bytes_in);
-    ASSERT_EQ(sa.bytes_out, ss.bytes_out);
+/* Async must record what sequential records. */
+static void compare_records(const struct rec_sink *ka, const struct rec_sink *ks, int n)
+{
     for (int i = 0; i < n; i++) {
-        const struct cfp_record *a = &ka.recs[i], *s = &ks.recs[i];
-        ASSERT_EQ(ka.seen[i], 1);
+        const struct cfp_record *a = &ka->recs[i], *s = &ks->recs[i];
+        ASSERT_EQ(ka->seen[i], 1);
         ASSERT_EQ(a->index, i);
         ASSERT_EQ(a->code, s->code);
         ASSERT_STREQ(a->kind, s->kind);
@@ -220,9 +201,39 @@ static void test_same_as_sequential(void)
         ASSERT_EQ(a->rows, s->rows);
         ASSERT(a->worker >= 0 && a->worker < 2);
         ASSERT(a->t_fetch >= 0 && a->t_start >= 0);
-        if (i < N_TEXT)
-            ASSERT_EQ(a->words, i + 1); /* file i holds i + 1 words */
     }
+}
+
+static void test_same_as_sequential(void)
+{
+    static char urls[N_MIXED][160];
+    const char *u[N_MIXED];
+    bool trunc[N_MIXED];
+    struct cfp_task_cfg cs, ca;
+    struct rec_sink ks, ka;
+    struct list_src ls;
+    struct cfp_engine_stats ss, sa;
+    struct cfp_status st;
+
+    make_mixed(urls, trunc);
+    for (int i = 0; i < N_MIXED; i++)
+        u[i] = urls[i];
+    task_cfg(&cs, "out-seq");
+    task_cfg(&ca, "out-async");
+    sink_init(&ks);
+    sink_init(&ka);
+    ls = (struct list_src){u, N_MIXED, 0, -1, NULL, NULL, trunc};
+    ASSERT_EQ(run(CFP_MODE_SEQUENTIAL, 1, 1, &cs, &ls, &ks, &ss, &st), CFP_ERR_OK);
+    ls = (struct list_src){u, N_MIXED, 0, -1, NULL, NULL, trunc};
+    ASSERT_EQ(run(CFP_MODE_ASYNC, 2, 4, &ca, &ls, &ka, &sa, &st), CFP_ERR_OK);
+    ASSERT_EQ(sa.tasks, N_MIXED);
+    ASSERT_EQ(sa.ok, ss.ok);
+    ASSERT_EQ(sa.failed, ss.failed);
+    ASSERT_EQ(sa.bytes_in, ss.bytes_in);
+    ASSERT_EQ(sa.bytes_out, ss.bytes_out);
+    compare_records(&ka, &ks, N_MIXED);
+    for (int i = 0; i < N_TEXT; i++)
+        ASSERT_EQ(ka.recs[i].words, i + 1);
     ASSERT_EQ(ka.recs[N_TEXT].rows, 2);
     ASSERT_EQ(ka.recs[N_TEXT + 1].code, CFP_ERR_CSV);
     ASSERT_EQ(ka.recs[N_TEXT + 2].code, CFP_ERR_TYPE);
