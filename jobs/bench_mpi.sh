@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # jobs/bench_mpi.sh - the MPI layer's figures (a benchmark, not a test):
-#  1. CPU-bound: 16 large images (file://): mpirun -np 2 --mode mpi
+#  1. CPU-bound: 32 large images (file://): mpirun -np 2 --mode mpi
 #     --rank-engine sequential against --mode sequential, as a ratio;
 #  2. dispatch: 20,000 tiny file:// files with -np 3: tasks/s and the share of
 #     wall time rank 0's dispatcher spent handling messages;
@@ -18,8 +18,8 @@ import h5py, sys
 f = h5py.File('$1', 'r'); a = f['runs'][sorted(f['runs'])[-1]].attrs
 print(a['$2'])"; }
 
-echo "== 1. CPU-bound: 16 large images over file:// =="
-$CFP --generate-dataset --profile large --num-images 16 --num-texts 0 --num-csv 0 --dataset-dir "$W/cpu" --quiet
+echo "== 1. CPU-bound: 32 large images over file:// =="
+$CFP --generate-dataset --profile large --num-images 32 --num-texts 0 --num-csv 0 --dataset-dir "$W/cpu" --quiet
 ls "$W/cpu"/*.png | sed 's|^|file://|' > "$W/cpu.txt"
 for rep in 1 2 3; do
   $CFP --mode sequential --input "$W/cpu.txt" --results "$W/cpu.h5" --output-dir "$W/o1" --quiet --no-report

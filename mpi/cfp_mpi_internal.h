@@ -14,12 +14,18 @@
 #include "cfp_record.h"
 
 enum cfp_mpi_tag {
-    CFP_TAG_REQUEST = 101, /* worker -> 0: int32 number of tasks wanted */
-    CFP_TAG_TASKS,         /* 0 -> worker: struct cfp_task[n]; n == 0 means no more work */
+    CFP_TAG_REQUEST = 101, /* worker -> 0: int32[2] {tasks wanted, tasks in hand} */
+    CFP_TAG_TASKS,         /* 0 -> worker: one reply byte (below), then packed tasks */
     CFP_TAG_RECORDS,       /* worker -> 0: struct cfp_record[n] */
     CFP_TAG_HEARTBEAT,     /* worker -> 0: empty, every CFP_MPI_HEARTBEAT_S */
     CFP_TAG_FINAL          /* worker -> 0: struct cfp_mpi_final, its last message */
 };
+
+/* The first byte of a TAG_TASKS reply. LATER is the end-of-run rule: when
+ * fewer tasks are left than there are ranks, a rank that still holds work
+ * gets none, so the last tasks go to idle ranks instead of queueing behind a
+ * long one (a single huge file does not stall the end of the run). */
+enum cfp_mpi_reply { CFP_REPLY_TASKS = 'T', CFP_REPLY_DONE = 'D', CFP_REPLY_LATER = 'L' };
 
 /* Most tasks in one TAG_TASKS message, records in one TAG_RECORDS message. */
 #define CFP_MPI_MAX_BATCH   64
@@ -36,7 +42,7 @@ struct cfp_mpi_final {
 /* Tasks travel packed: per task the int64 index, one byte "truncated",
  * the uint16 URL length, then the URL bytes (typically ~80 bytes a task
  * instead of the struct's 4 KB). CFP_MPI_PACKED_MAX(n) bounds n tasks. */
-#define CFP_MPI_PACKED_MAX(n) ((size_t)(n) * (8 + 1 + 2 + CFP_URL_MAX))
+#define CFP_MPI_PACKED_MAX(n) (1 + (size_t)(n) * (8 + 1 + 2 + CFP_URL_MAX))
 
 /* Packs n tasks into out (at least CFP_MPI_PACKED_MAX(n) bytes); returns
  * the bytes used. */

@@ -163,29 +163,46 @@ static void reap_send(struct rank_state *rs, bool wait)
     }
 }
 
+/* The end-of-run rule (see enum cfp_mpi_reply); the caller holds r->mu. */
+static bool defer_locked(const struct root *r, int32_t in_hand)
+{
+    return in_hand > 0 && r->ctx && r->ctx->total >= 0 && !r->src_done &&
+           r->ctx->total - r->dispatched < r->consumers;
+}
+
 static void on_request(struct root *r, const MPI_Status *ms)
 {
     struct rank_state *rs = &r->ranks[ms->MPI_SOURCE];
-    int32_t want = 0;
-    size_t bytes;
+    int32_t msg[2] = {0, 0};
+    unsigned char reply;
+    size_t bytes = 1;
     int n = 0;
 
-    MPI_Recv(&want, 1, MPI_INT32_T, ms->MPI_SOURCE, CFP_TAG_REQUEST, r->comm, MPI_STATUS_IGNORE);
+    MPI_Recv(msg, 2, MPI_INT32_T, ms->MPI_SOURCE, CFP_TAG_REQUEST, r->comm, MPI_STATUS_IGNORE);
     /* A worker asks again only after it received the last reply. */
     reap_send(rs, true);
     pthread_mutex_lock(&r->mu);
-    for (int max = batch_size(r, want); n < max && next_locked(r, &r->out[n]); n++)
-        ;
+    if (defer_locked(r, msg[1])) {
+        reply = CFP_REPLY_LATER;
+    } else {
+        for (int max = batch_size(r, msg[0]); n < max && next_locked(r, &r->out[n]); n++)
+            ;
+        reply = n > 0 ? CFP_REPLY_TASKS : CFP_REPLY_DONE;
+    }
     rs->outstanding += n;
     pthread_mutex_unlock(&r->mu);
-    rs->send_buf = cfp_malloc(CFP_MPI_PACKED_MAX(n > 0 ? n : 1));
-    if (!rs->send_buf) { /* cannot say anything but "no more work" */
-        static unsigned char empty;
-        MPI_Send(&empty, 0, MPI_BYTE, ms->MPI_SOURCE, CFP_TAG_TASKS, r->comm);
+    rs->send_buf = cfp_malloc(CFP_MPI_PACKED_MAX(n));
+    if (!rs->send_buf) { /* cannot say anything but "no more work": the run is broken */
+        static unsigned char done = CFP_REPLY_DONE;
+        pthread_mutex_lock(&r->mu);
+        fail_locked(r, CFP_ERR_NOMEM, "rank 0: out of memory for a task batch");
+        pthread_mutex_unlock(&r->mu);
+        MPI_Send(&done, 1, MPI_BYTE, ms->MPI_SOURCE, CFP_TAG_TASKS, r->comm);
         return;
     }
-    bytes = cfp_mpi_pack_tasks(r->out, n, rs->send_buf);
-    /* Always answer: no tasks tells the worker there is no more work. */
+    rs->send_buf[0] = reply;
+    bytes += cfp_mpi_pack_tasks(r->out, n, rs->send_buf + 1);
+    /* Always answer, without blocking. */
     MPI_Isend(rs->send_buf, (int)bytes, MPI_BYTE, ms->MPI_SOURCE, CFP_TAG_TASKS, r->comm,
               &rs->send_req);
 }
@@ -285,7 +302,10 @@ static bool all_finished(const struct root *r)
  * silent (returns false then). */
 static bool serve(struct root *r)
 {
-    struct timespec nap = {0, 200 * 1000}; /* 0.2 ms: idle polling stays cheap */
+    /* Idle polling backs off from 50 us to 2 ms, so a quiet run costs rank 0
+     * almost no CPU (it shares the cores with the engines) while a busy one
+     * is answered at once. Blocking MPI calls would spin a core instead. */
+    long nap_ns = 50 * 1000;
 
     while (!all_finished(r)) {
         double t0;
@@ -308,11 +328,14 @@ static bool serve(struct root *r)
         if (service_one(r)) {
             r->dispatch_s += cfp_now() - t0;
             r->messages++;
+            nap_ns = 50 * 1000;
             continue;
         }
         if (check_silence(r))
             return false;
-        nanosleep(&nap, NULL);
+        nanosleep(&(struct timespec){0, nap_ns}, NULL);
+        if (nap_ns < 2000 * 1000)
+            nap_ns *= 2;
     }
     for (int i = 1; i < r->size; i++)
         reap_send(&r->ranks[i], true); /* every worker has finished: all were received */

@@ -6,6 +6,7 @@
  * thread holds the engine's sink lock, and a heartbeat thread sends a small
  * message every second, so these may be in MPI at the same time. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,7 +24,11 @@ struct mpi_source {
     unsigned char *inbox;     /* packed reply of the outstanding request; owned */
     MPI_Request req;          /* valid while pending */
     struct cfp_task *scratch; /* unpacked reply; owned */
-    bool pending, done;
+    int64_t popped;           /* tasks handed to the engine */
+    const atomic_llong *recorded; /* records the engine pushed (the sink's counter) */
+    long long asked_at;       /* records pushed when the outstanding request was sent */
+    long long later_mark;     /* after a LATER reply: ask again once recorded passes it */
+    bool pending, done, later;
     double idle_s;            /* time spent waiting for work */
 };
 
@@ -35,17 +40,21 @@ struct mpi_sink {
     int n;
     double first_at;          /* when the oldest buffered record arrived */
     int64_t sent;
+    atomic_llong pushed;      /* records taken; read by the source on another thread */
 };
 
 static cfp_err source_request(struct mpi_source *s, struct cfp_status *st)
 {
-    int32_t want = (int32_t)(s->want - (int)s->count);
+    /* in hand = queued here + taken by the engine and not yet recorded */
+    int32_t msg[2] = {(int32_t)(s->want - (int)s->count),
+                      (int32_t)(s->count + (size_t)(s->popped - atomic_load(s->recorded)))};
 
     if (MPI_Irecv(s->inbox, (int)CFP_MPI_PACKED_MAX(s->want), MPI_BYTE, 0, CFP_TAG_TASKS, s->comm,
                   &s->req) != MPI_SUCCESS ||
-        MPI_Send(&want, 1, MPI_INT32_T, 0, CFP_TAG_REQUEST, s->comm) != MPI_SUCCESS)
+        MPI_Send(msg, 2, MPI_INT32_T, 0, CFP_TAG_REQUEST, s->comm) != MPI_SUCCESS)
         return cfp_status_set(st, CFP_ERR_INTERNAL, "MPI: work request to rank 0 failed");
     s->pending = true;
+    s->asked_at = atomic_load(s->recorded);
     return CFP_ERR_OK;
 }
 
@@ -57,12 +66,22 @@ static cfp_err source_take(struct mpi_source *s, const MPI_Status *ms, struct cf
 
     MPI_Get_count(ms, MPI_BYTE, &bytes);
     s->pending = false;
-    /* Unpack into the free tail of the ring, in at most two pieces. */
-    n = cfp_mpi_unpack_tasks(s->inbox, (size_t)bytes, s->scratch, (int)room);
-    if (n < 0)
-        return cfp_status_set(st, CFP_ERR_INTERNAL, "MPI: malformed task batch from rank 0");
-    if (n == 0)
+    if (bytes >= 1 && s->inbox[0] == CFP_REPLY_DONE) {
         s->done = true;
+        return CFP_ERR_OK;
+    }
+    if (bytes >= 1 && s->inbox[0] == CFP_REPLY_LATER) {
+        /* Measured from when we asked: a task that finished since then
+         * already changed what we hold. */
+        s->later = true;
+        s->later_mark = s->asked_at;
+        return CFP_ERR_OK;
+    }
+    n = bytes >= 1 && s->inbox[0] == CFP_REPLY_TASKS
+            ? cfp_mpi_unpack_tasks(s->inbox + 1, (size_t)bytes - 1, s->scratch, (int)room)
+            : -1;
+    if (n <= 0)
+        return cfp_status_set(st, CFP_ERR_INTERNAL, "MPI: malformed task batch from rank 0");
     for (int i = 0; i < n; i++)
         s->buf[(s->head + s->count + (size_t)i) % (size_t)s->want] = s->scratch[i];
     s->count += (size_t)n;
@@ -79,16 +98,30 @@ static cfp_err source_next(struct cfp_source *src, struct cfp_task *t, bool *don
     if (s->pending && MPI_Test(&s->req, &flag, &ms) == MPI_SUCCESS && flag &&
         source_take(s, &ms, st))
         return st->code;
-    /* Ask for more while half the buffer is left, so work is already on its
-     * way when the engine gets to it. */
-    if (!s->done && !s->pending && s->count <= (size_t)s->want / 2 && source_request(s, st))
-        return st->code;
-    if (s->count == 0 && s->pending) {
-        double t0 = cfp_now();
-        MPI_Wait(&s->req, &ms);
-        s->idle_s += cfp_now() - t0;
-        if (source_take(s, &ms, st))
+    for (;;) {
+        /* Ask for more while half the buffer is left, so work is already on
+         * its way when the engine gets to it; after LATER, only once a task
+         * of this rank has finished. */
+        long long rec = atomic_load(s->recorded);
+        if (s->later && (rec > s->later_mark || (s->count == 0 && s->popped == rec)))
+            s->later = false;
+        if (!s->done && !s->pending && !s->later && s->count <= (size_t)s->want / 2 &&
+            source_request(s, st))
             return st->code;
+        if (s->count > 0 || s->done)
+            break;
+        if (s->pending) {
+            double t0 = cfp_now();
+            MPI_Wait(&s->req, &ms);
+            s->idle_s += cfp_now() - t0;
+            if (source_take(s, &ms, st))
+                return st->code;
+        } else { /* LATER, and the engine wants work: wait for one of ours to finish */
+            struct timespec nap = {0, 1000 * 1000};
+            double t0 = cfp_now();
+            nanosleep(&nap, NULL);
+            s->idle_s += cfp_now() - t0;
+        }
     }
     if (s->count == 0) {
         *done = true;
@@ -97,6 +130,7 @@ static cfp_err source_next(struct cfp_source *src, struct cfp_task *t, bool *don
     *t = s->buf[s->head];
     s->head = (s->head + 1) % (size_t)s->want;
     s->count--;
+    s->popped++;
     *done = false;
     return CFP_ERR_OK;
 }
@@ -120,6 +154,7 @@ static cfp_err sink_push(struct cfp_sink *snk, const struct cfp_record *r, struc
     if (k->n == 0)
         k->first_at = cfp_now();
     k->batch[k->n++] = *r;
+    atomic_fetch_add(&k->pushed, 1);
     /* Full batches keep messages few; the age bound keeps rank 0's view
      * (progress, the HDF5 file of an interrupted run) close to the truth. */
     if (k->n == CFP_MPI_RECORD_BATCH || cfp_now() - k->first_at >= CFP_MPI_RECORD_FLUSH_S)
@@ -206,6 +241,8 @@ cfp_err cfp_mpi_worker_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, struct 
     MPI_Comm_rank(comm, &rank);
     memset(&stats, 0, sizeof(stats));
     s.comm = k.comm = comm;
+    atomic_init(&k.pushed, 0);
+    s.recorded = &k.pushed;
     s.want = cfp_mpi_want(cfg);
     s.buf = cfp_calloc((size_t)s.want, sizeof(*s.buf));
     s.inbox = cfp_malloc(CFP_MPI_PACKED_MAX(s.want));
