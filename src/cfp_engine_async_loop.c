@@ -20,6 +20,7 @@
 #include "cfp_async_internal.h"
 #include "cfp_clock.h"
 #include "cfp_log.h"
+#include "cfp_proc.h"
 #include "cfp_mem.h"
 
 /* Longest sleep in curl_multi_poll with no retry due: only a bound, since
@@ -70,11 +71,17 @@ static cfp_err body_data(void *ctx, const void *data, size_t n)
     struct slot *s = ctx;
     /* The fetch layer stops the transfer at --max-bytes before calling us,
      * and the buffer's limit is the same, so only NOMEM is expected here. */
+    size_t before = s->job.body.len;
     cfp_err err = cfp_buf_append(&s->job.body, data, n);
 
     if (err)
         return cfp_status_set(&s->sink_st, err, "GET %s: body buffer: %s", s->job.task.url,
                               cfp_strerror(err));
+    /* Like the streaming path: once 8 bytes are in, an unsupported type
+     * stops the transfer instead of downloading the rest. */
+    if (before < 8 && s->job.body.len >= 8)
+        return cfp_proc_check_type(&s->job.task, s->job.content_type, s->job.body.data,
+                                   s->job.body.len, &s->sink_st);
     return CFP_ERR_OK;
 }
 

@@ -60,20 +60,47 @@ static bool ct_is(const char *ct, const char *type)
     return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-static enum proc_kind detect(const struct cfp_proc *p)
+static enum proc_kind detect_kind(const char *url, const char *content_type,
+                                  const unsigned char *head, size_t n)
 {
     char ext[16];
 
-    if (cfp_png_sniff(p->sniff, p->sniff_len))
+    if (cfp_png_sniff(head, n))
         return KIND_IMAGE;
-    url_ext(p->task->url, ext, sizeof(ext));
-    if (strcmp(ext, "png") == 0 || ct_is(p->content_type, "image/png"))
+    url_ext(url, ext, sizeof(ext));
+    if (strcmp(ext, "png") == 0 || ct_is(content_type, "image/png"))
         return KIND_IMAGE;
-    if (strcmp(ext, "csv") == 0 || ct_is(p->content_type, "text/csv"))
+    if (strcmp(ext, "csv") == 0 || ct_is(content_type, "text/csv"))
         return KIND_CSV;
-    if (strcmp(ext, "txt") == 0 || strncasecmp(p->content_type, "text/", 5) == 0)
+    if (strcmp(ext, "txt") == 0 || strncasecmp(content_type, "text/", 5) == 0)
         return KIND_TEXT;
     return KIND_UNDECIDED;
+}
+
+static enum proc_kind detect(const struct cfp_proc *p)
+{
+    return detect_kind(p->task->url, p->content_type, p->sniff, p->sniff_len);
+}
+
+/* The one "unsupported type" message, whichever engine finds it. */
+static cfp_err type_error(const char *url, const char *content_type, struct cfp_status *st)
+{
+    char ext[16];
+
+    url_ext(url, ext, sizeof(ext));
+    return cfp_status_set(st, CFP_ERR_TYPE,
+                          "unsupported type (not PNG; extension '%s', Content-Type '%s')", ext,
+                          content_type[0] ? content_type : "none");
+}
+
+cfp_err cfp_proc_check_type(const struct cfp_task *t, const char *content_type,
+                            const unsigned char *head, size_t n, struct cfp_status *st)
+{
+    const char *ct = content_type ? content_type : "";
+
+    if (detect_kind(t->url, ct, head, n < SNIFF_LEN ? n : SNIFF_LEN) == KIND_UNDECIDED)
+        return type_error(t->url, ct, st);
+    return CFP_ERR_OK;
 }
 
 /* Opens the output file for the decided kind. */
@@ -115,7 +142,6 @@ static cfp_err dispatch(struct cfp_proc *p, const void *data, size_t n)
 static cfp_err decide(struct cfp_proc *p)
 {
     cfp_err err;
-    char ext[16];
 
     p->kind = detect(p);
     switch (p->kind) {
@@ -135,10 +161,7 @@ static cfp_err decide(struct cfp_proc *p)
         err = cfp_csv_new(cfp_out_write, p->out, p->cfg->max_record, &p->csv);
         return err ? cfp_status_set(p->st, err, "CSV: %s", cfp_strerror(err)) : CFP_ERR_OK;
     default:
-        url_ext(p->task->url, ext, sizeof(ext));
-        return cfp_status_set(p->st, CFP_ERR_TYPE,
-                              "unsupported type (not PNG; extension '%s', Content-Type '%s')", ext,
-                              p->content_type[0] ? p->content_type : "none");
+        return type_error(p->task->url, p->content_type, p->st);
     }
 }
 

@@ -40,6 +40,13 @@ double cfp_proc_seconds(const struct cfp_proc *p);
 
 void cfp_proc_free(struct cfp_proc **pp);
 
+/* Checks, from a body's first bytes (the first 8 are enough), the URL and
+ * the Content-Type, that the body has a processor: CFP_ERR_TYPE with the
+ * same message as the streaming path otherwise. Lets an engine that buffers
+ * whole bodies (async) stop a transfer as early as the streaming path does. */
+cfp_err cfp_proc_check_type(const struct cfp_task *t, const char *content_type,
+                            const unsigned char *head, size_t n, struct cfp_status *st);
+
 /* Processes a body that is already complete in memory (the async engine's
  * CPU stage): the same detection, processors and outputs as the streaming
  * path, without copying the body. Fills r as cfp_proc_finish() does, and
