@@ -7,7 +7,8 @@ Prints its port on stdout, then serves until killed:
   /truncate/<name>        promises 100000 bytes, sends 1000, closes the connection
   /loop/<n>               redirects to /loop/<n+1> forever
   /tofile                 redirects to file:///etc/passwd
-  /big/<n>/<name>         n bytes of text with no Content-Length (chunked-like: close-delimited)
+  /big/<n>/<name>         n bytes with no Content-Length (close-delimited); text/plain, or
+                          application/octet-stream when name ends in .bin
   /ok/<name>              a small valid text body
 """
 import http.server
@@ -64,7 +65,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif kind == "big":
             n = int(parts[1])
             self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
+            ctype = "application/octet-stream" if parts[-1].endswith(".bin") else "text/plain"
+            self.send_header("Content-Type", ctype)
             self.send_header("Connection", "close")
             self.end_headers()
             chunk = b"word " * 2000
