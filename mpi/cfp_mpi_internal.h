@@ -14,7 +14,7 @@
 #include "cfp_record.h"
 
 enum cfp_mpi_tag {
-    CFP_TAG_REQUEST = 101, /* worker -> 0: int32[2] {tasks wanted, tasks in hand} */
+    CFP_TAG_REQUEST = 101, /* worker -> 0: int32[3] {wanted, in hand, engine waiting now} */
     CFP_TAG_TASKS,         /* 0 -> worker: one reply byte (below), then packed tasks */
     CFP_TAG_RECORDS,       /* worker -> 0: struct cfp_record[n] */
     CFP_TAG_HEARTBEAT,     /* worker -> 0: empty, every CFP_MPI_HEARTBEAT_S */

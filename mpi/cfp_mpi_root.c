@@ -163,26 +163,29 @@ static void reap_send(struct rank_state *rs, bool wait)
     }
 }
 
-/* The end-of-run rule (see enum cfp_mpi_reply); the caller holds r->mu. */
-static bool defer_locked(const struct root *r, int32_t in_hand)
+/* The end-of-run rule (see enum cfp_mpi_reply): a prefetch (not blocking)
+ * from a rank that holds work is deferred when fewer tasks are left than
+ * ranks that work. A blocking request is never deferred. The caller holds
+ * r->mu. */
+static bool defer_locked(const struct root *r, int32_t in_hand, int32_t blocking)
 {
-    return in_hand > 0 && r->ctx && r->ctx->total >= 0 && !r->src_done &&
+    return !blocking && in_hand > 0 && r->ctx && r->ctx->total >= 0 && !r->src_done &&
            r->ctx->total - r->dispatched < r->consumers;
 }
 
 static void on_request(struct root *r, const MPI_Status *ms)
 {
     struct rank_state *rs = &r->ranks[ms->MPI_SOURCE];
-    int32_t msg[2] = {0, 0};
+    int32_t msg[3] = {0, 0, 1};
     unsigned char reply;
     size_t bytes = 1;
     int n = 0;
 
-    MPI_Recv(msg, 2, MPI_INT32_T, ms->MPI_SOURCE, CFP_TAG_REQUEST, r->comm, MPI_STATUS_IGNORE);
+    MPI_Recv(msg, 3, MPI_INT32_T, ms->MPI_SOURCE, CFP_TAG_REQUEST, r->comm, MPI_STATUS_IGNORE);
     /* A worker asks again only after it received the last reply. */
     reap_send(rs, true);
     pthread_mutex_lock(&r->mu);
-    if (defer_locked(r, msg[1])) {
+    if (defer_locked(r, msg[1], msg[2])) {
         reply = CFP_REPLY_LATER;
     } else {
         for (int max = batch_size(r, msg[0]); n < max && next_locked(r, &r->out[n]); n++)

@@ -43,15 +43,19 @@ struct mpi_sink {
     atomic_llong pushed;      /* records taken; read by the source on another thread */
 };
 
-static cfp_err source_request(struct mpi_source *s, struct cfp_status *st)
+/* Asks rank 0 for work. blocking says the engine is waiting for a task
+ * right now: rank 0 never answers LATER to that, so a source never waits on
+ * anything but a prompt reply (the async engine calls it on its event loop). */
+static cfp_err source_request(struct mpi_source *s, bool blocking, struct cfp_status *st)
 {
     /* in hand = queued here + taken by the engine and not yet recorded */
-    int32_t msg[2] = {(int32_t)(s->want - (int)s->count),
-                      (int32_t)(s->count + (size_t)(s->popped - atomic_load(s->recorded)))};
+    int32_t msg[3] = {(int32_t)(s->want - (int)s->count),
+                      (int32_t)(s->count + (size_t)(s->popped - atomic_load(s->recorded))),
+                      blocking ? 1 : 0};
 
     if (MPI_Irecv(s->inbox, (int)CFP_MPI_PACKED_MAX(s->want), MPI_BYTE, 0, CFP_TAG_TASKS, s->comm,
                   &s->req) != MPI_SUCCESS ||
-        MPI_Send(msg, 2, MPI_INT32_T, 0, CFP_TAG_REQUEST, s->comm) != MPI_SUCCESS)
+        MPI_Send(msg, 3, MPI_INT32_T, 0, CFP_TAG_REQUEST, s->comm) != MPI_SUCCESS)
         return cfp_status_set(st, CFP_ERR_INTERNAL, "MPI: work request to rank 0 failed");
     s->pending = true;
     s->asked_at = atomic_load(s->recorded);
@@ -88,40 +92,38 @@ static cfp_err source_take(struct mpi_source *s, const MPI_Status *ms, struct cf
     return CFP_ERR_OK;
 }
 
+/* Completes the outstanding request, waiting for it when wait is set. */
+static cfp_err source_poll(struct mpi_source *s, bool wait, struct cfp_status *st)
+{
+    MPI_Status ms;
+    int flag = 0;
+
+    if (!s->pending)
+        return CFP_ERR_OK;
+    if (wait) {
+        double t0 = cfp_now();
+        MPI_Wait(&s->req, &ms);
+        s->idle_s += cfp_now() - t0;
+        flag = 1;
+    } else {
+        MPI_Test(&s->req, &flag, &ms);
+    }
+    return flag ? source_take(s, &ms, st) : CFP_ERR_OK;
+}
+
 static cfp_err source_next(struct cfp_source *src, struct cfp_task *t, bool *done,
                            struct cfp_status *st)
 {
     struct mpi_source *s = src->ctx;
-    MPI_Status ms;
-    int flag = 0;
+    long long rec;
 
-    if (s->pending && MPI_Test(&s->req, &flag, &ms) == MPI_SUCCESS && flag &&
-        source_take(s, &ms, st))
-        return st->code;
-    for (;;) {
-        /* Ask for more while half the buffer is left, so work is already on
-         * its way when the engine gets to it; after LATER, only once a task
-         * of this rank has finished. */
-        long long rec = atomic_load(s->recorded);
-        if (s->later && (rec > s->later_mark || (s->count == 0 && s->popped == rec)))
-            s->later = false;
-        if (!s->done && !s->pending && !s->later && s->count <= (size_t)s->want / 2 &&
-            source_request(s, st))
+    /* The engine needs a task now: take one from the buffer, or ask and wait
+     * (a pending prefetch may come back LATER; then ask again, blocking). */
+    while (s->count == 0 && !s->done) {
+        if (!s->pending && source_request(s, true, st))
             return st->code;
-        if (s->count > 0 || s->done)
-            break;
-        if (s->pending) {
-            double t0 = cfp_now();
-            MPI_Wait(&s->req, &ms);
-            s->idle_s += cfp_now() - t0;
-            if (source_take(s, &ms, st))
-                return st->code;
-        } else { /* LATER, and the engine wants work: wait for one of ours to finish */
-            struct timespec nap = {0, 1000 * 1000};
-            double t0 = cfp_now();
-            nanosleep(&nap, NULL);
-            s->idle_s += cfp_now() - t0;
-        }
+        if (source_poll(s, true, st))
+            return st->code;
     }
     if (s->count == 0) {
         *done = true;
@@ -132,6 +134,16 @@ static cfp_err source_next(struct cfp_source *src, struct cfp_task *t, bool *don
     s->count--;
     s->popped++;
     *done = false;
+    /* Prefetch while half the buffer is left, so work is on its way before
+     * the engine needs it; after LATER, only once one of our tasks finished. */
+    if (source_poll(s, false, st))
+        return st->code;
+    rec = atomic_load(s->recorded);
+    if (s->later && rec > s->later_mark)
+        s->later = false;
+    if (!s->done && !s->pending && !s->later && s->count <= (size_t)s->want / 2 &&
+        source_request(s, false, st))
+        return st->code;
     return CFP_ERR_OK;
 }
 
