@@ -6,6 +6,9 @@ cfp_script_test(NAME e2e_dataset COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOUR
                 LABELS e2e)
 cfp_script_test(NAME e2e_cli COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_cli.py
                 LABELS e2e)
+# Not in the ThreadSanitizer suite: --compare's multiprocessing row runs Open
+# MPI, whose uninstrumented internals (PMIx, libevent) TSan reports; the
+# threading and async engines are covered there by e2e_badinput and test_async.
 cfp_script_test(NAME e2e_modes COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_modes.py
-                LABELS "e2e;tsan")
+                LABELS "e2e")
 set_tests_properties(e2e_badinput PROPERTIES LABELS "e2e;tsan")

@@ -1,14 +1,12 @@
 # The MPI layer under real mpirun (1 to 4 ranks, --oversubscribe on 2 cores).
-# Open MPI's own allocations and thread internals are suppressed for the
-# sanitizers (tests/lsan.supp, tests/tsan.supp); cfp's are still reported.
-# What the sanitizers need around Open MPI: its plugins stay loaded (so leak
-# stacks name their library) and full unwinding (its code has no frame
-# pointers), so that tests/lsan.supp and tests/tsan.supp match its frames.
+# Open MPI's own allocations are suppressed for LeakSanitizer
+# (tests/lsan.supp); cfp's are still reported. For that, Open MPI's plugins
+# stay loaded (so leak stacks name their library) and unwinding is full (its
+# code has no frame pointers), so that the suppressions match its frames.
 set(CFP_MPI_SAN_ENV
     "OMPI_MCA_mca_base_component_disable_dlclose=1"
     "ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0"
     "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/lsan.supp"
-    "TSAN_OPTIONS=halt_on_error=1:suppressions=${CMAKE_CURRENT_SOURCE_DIR}/tsan.supp"
     "OMPI_ALLOW_RUN_AS_ROOT=1" "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
 if (CFP_WITH_MPI)
   # e2e_modes runs --compare, whose multiprocessing row is an MPI job.

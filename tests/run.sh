@@ -19,7 +19,7 @@ supp=$(pwd)/tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$supp/lsan.supp \
    UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j "$n" -LE "nosan|valgrind") || exit 1
 echo "== ctest: ThreadSanitizer (build-tsan, label tsan) =="
-(cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$supp/tsan.supp" \
+(cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
    ctest --output-on-failure -j "$n" -L tsan) || exit 1
 echo "== ctest: Release (build) =="
 cd build && exec ctest --output-on-failure -j "$n"
