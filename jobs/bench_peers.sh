@@ -36,7 +36,8 @@ cd "$H"
 PY=/usr/bin/python3
 [ -f data/urls.txt ] || $PY gen_dataset.py --out data --port 8000
 W=$H/cfpwork; rm -rf "$W"; mkdir -p "$W"
-sed 's/:8000\//:8050\//' data/urls.txt > logs/urls_8050.txt 2>/dev/null || { mkdir -p logs; sed 's/:8000\//:8050\//' data/urls.txt > logs/urls_8050.txt; }
+mkdir -p logs out
+sed 's/:8000\//:8050\//' data/urls.txt > logs/urls_8050.txt
 find "$H/data/img" -name '*.png' | sort | sed 's|^|file://|' > "$W/png_urls.txt"
 
 # D and E inputs: 500 small texts, 10,000 files of 1 KB.
@@ -60,7 +61,7 @@ $PY serve.py --dir data --port 8050 --latency-ms 50 > logs/serve8050.log 2>&1 & 
 trap 'kill $SRV $CSRV 2>/dev/null; sh nginx.sh stop' EXIT
 sleep 1
 ls "$W/small" | sed 's|^|http://127.0.0.1:8060/|' > "$W/small_urls.txt"
-cat data/*/* > /dev/null   # page cache warm
+find -L data -type f -exec cat {} + > /dev/null   # page cache warm
 
 cfp() { # label mode input extra...
   local mode=$1 input=$2; shift 2

@@ -11,7 +11,7 @@ tsv, h5 = sys.argv[1], sys.argv[2]
 med = {}
 for row in csv.DictReader(open(tsv), delimiter="\t"):
     med[(row["label"], row["latency_ms"])] = float(row["median_s"])
-    if row["rc"] not in ("{0}", "{1}"):
+    if row["rc"].strip("{}") not in ("0", "1"):
         print("warning: %s exited with %s" % (row["label"], row["rc"]))
 cores = os.cpu_count()
 

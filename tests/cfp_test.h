@@ -4,9 +4,12 @@
 #define CFP_TEST_H
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cfp_err.h"
 
 #define CFP_FAILF(...)                                                                 \
     do {                                                                               \
@@ -43,5 +46,42 @@
         if (!h_ || !strstr(h_, n_))                                                    \
             CFP_FAILF("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_);        \
     } while (0)
+
+/* A growable in-memory cfp_write_fn target on plain realloc, so injected
+ * cfp_malloc failures only hit the code under test. fail_at > 0 makes the
+ * fail_at-th call fail with CFP_ERR_IO. */
+struct sink {
+    char *p;
+    size_t n, cap;
+    int calls, fail_at;
+};
+
+static inline cfp_err sink_write(void *ctx, const void *data, size_t len)
+{
+    struct sink *s = ctx;
+
+    if (++s->calls == s->fail_at)
+        return CFP_ERR_IO;
+    if (s->n + len + 1 > s->cap) {
+        s->cap = (s->n + len + 1) * 2;
+        s->p = realloc(s->p, s->cap);
+        ASSERT(s->p != NULL);
+    }
+    memcpy(s->p + s->n, data, len);
+    s->n += len;
+    s->p[s->n] = '\0';
+    return CFP_ERR_OK;
+}
+
+/* A fixed-seed xorshift64 for test inputs: the same sequence every run. */
+static inline uint32_t rnd(void)
+{
+    static uint64_t state = 88172645463325252ull;
+
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (uint32_t)(state >> 16);
+}
 
 #endif

@@ -25,40 +25,7 @@
 #define S(lit) lit, sizeof(lit) - 1
 #define F      "\xef\xbf\xbd" /* U+FFFD as written for one invalid byte */
 
-/* Growable output sink on plain realloc, so injected cfp_malloc failures
- * only hit the code under test. fail_at > 0 fails the fail_at-th call. */
-struct sink {
-    char *p;
-    size_t n, cap;
-    int calls, fail_at;
-};
-
-static cfp_err sink_write(void *ctx, const void *data, size_t len)
-{
-    struct sink *s = ctx;
-
-    if (++s->calls == s->fail_at)
-        return CFP_ERR_IO;
-    if (s->n + len + 1 > s->cap) {
-        s->cap = (s->n + len + 1) * 2;
-        s->p = realloc(s->p, s->cap);
-        ASSERT(s->p != NULL);
-    }
-    memcpy(s->p + s->n, data, len);
-    s->n += len;
-    s->p[s->n] = '\0';
-    return CFP_ERR_OK;
-}
-
-static uint64_t rng_state = 88172645463325252ull;
-
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 16);
-}
+/* struct sink, sink_write() and rnd() come from cfp_test.h. */
 
 struct result {
     cfp_err err;
