@@ -5,7 +5,7 @@
  *   every easy handle, every transfer slot and the task source: it alone
  *   calls src->next() and libcurl, except curl_multi_wakeup().
  * - `workers` pool threads pop finished jobs from the job queue, process the
- *   bodies, and are the only callers of the sink, under sink_mu.
+ *   bodies, and are the only callers of the sink, through p->out (one lock).
  * A job crosses from the loop to the pool by value through the queue (whose
  * mutex orders the loop's writes before the pool's reads); the body buffer
  * it points to moves with it and is freed by the pool thread. */
@@ -21,6 +21,7 @@
 #include "cfp_buf.h"
 #include "cfp_engine_internal.h"
 #include "cfp_queue.h"
+#include "cfp_serial.h"
 
 /* Longest Content-Type kept; cfp_proc keeps no more than this either. */
 #define CFP_ASYNC_CT_MAX 128
@@ -42,13 +43,9 @@ struct cfp_async_pool {
     CURLM *multi;                   /* owned by the loop thread; written before the pool
                                        starts; pool threads only call curl_multi_wakeup()
                                        on it, which libcurl allows from any thread */
-    pthread_mutex_t sink_mu;        /* guards sink, stats, err, st: the single writer */
-    struct cfp_sink *sink;          /* guarded by sink_mu */
-    struct cfp_engine_stats *stats; /* guarded by sink_mu */
-    cfp_err err;                    /* guarded by sink_mu: first fatal error */
-    struct cfp_status *st;          /* guarded by sink_mu */
-    atomic_bool failed;             /* err != OK; set under sink_mu, read without it, so
-                                       the loop never waits for a sink push in progress */
+    struct cfp_serial_sink out;     /* the single writer and the first fatal error; its
+                                       `failed` flag lets the loop check for an error
+                                       without waiting for a sink push in progress */
 };
 
 /* Records err with why's message unless a fatal error is already recorded
@@ -56,7 +53,7 @@ struct cfp_async_pool {
 void cfp_async_fail(struct cfp_async_pool *p, cfp_err err, const struct cfp_status *why);
 
 /* True once a fatal error is recorded. Any thread; never blocks. */
-bool cfp_async_failed(const struct cfp_async_pool *p);
+bool cfp_async_failed(struct cfp_async_pool *p);
 
 struct cfp_async_loop;
 

@@ -27,20 +27,14 @@ struct worker_arg {
 
 void cfp_async_fail(struct cfp_async_pool *p, cfp_err err, const struct cfp_status *why)
 {
-    pthread_mutex_lock(&p->sink_mu);
-    if (!p->err) {
-        p->err = err;
-        cfp_status_set(p->st, err, "%s", why->msg[0] ? why->msg : cfp_strerror(err));
-        atomic_store(&p->failed, true);
-    }
-    pthread_mutex_unlock(&p->sink_mu);
+    (void)cfp_serial_sink_fail(&p->out, err, why);
     if (p->multi)
         curl_multi_wakeup(p->multi);
 }
 
-bool cfp_async_failed(const struct cfp_async_pool *p)
+bool cfp_async_failed(struct cfp_async_pool *p)
 {
-    return atomic_load(&p->failed);
+    return cfp_serial_sink_failed(&p->out);
 }
 
 /* For a transfer that failed after some bytes arrived: the kind the
@@ -83,18 +77,9 @@ static void job_run(const struct cfp_task_cfg *cfg, struct cfp_async_job *j)
 /* Pushes r to the sink unless the run already failed. Any pool thread. */
 static void deliver(struct cfp_async_pool *p, const struct cfp_record *r)
 {
-    struct cfp_status st;
-    cfp_err err = CFP_ERR_OK;
-
-    cfp_status_clear(&st);
-    pthread_mutex_lock(&p->sink_mu);
-    if (!p->err) {
-        cfp_engine_count(p->stats, r);
-        err = p->sink->push(p->sink, r, &st);
-    }
-    pthread_mutex_unlock(&p->sink_mu);
-    if (err)
-        cfp_async_fail(p, err, &st);
+    /* A failed push is recorded by the writer; wake the loop so it stops. */
+    if (cfp_serial_sink_push(&p->out, r) && p->multi)
+        curl_multi_wakeup(p->multi);
 }
 
 static void *worker_main(void *ud)
@@ -127,18 +112,14 @@ static cfp_err pool_init(struct cfp_async_pool *p, const struct cfp_engine_opts 
                               eo->workers, eo->concurrency);
     if (cfp_queue_new(sizeof(struct cfp_async_job), (size_t)eo->workers * 2, &p->jobs))
         return cfp_status_set(st, CFP_ERR_NOMEM, "async: job queue: out of memory");
-    pthread_mutex_init(&p->sink_mu, NULL);
-    atomic_init(&p->failed, false);
+    cfp_serial_sink_init(&p->out, sink, stats, st);
     p->cfg = cfg;
-    p->sink = sink;
-    p->stats = stats;
-    p->st = st;
     return CFP_ERR_OK;
 }
 
 static void pool_destroy(struct cfp_async_pool *p)
 {
-    pthread_mutex_destroy(&p->sink_mu);
+    cfp_serial_sink_destroy(&p->out);
     cfp_queue_free(&p->jobs);
 }
 
@@ -190,7 +171,7 @@ cfp_err cfp_engine_run_async(const struct cfp_engine_opts *eo, const struct cfp_
     cfp_queue_close(p.jobs);  /* the pool drains what is queued, then ends */
     for (int i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
-    err = p.err;
+    err = cfp_serial_sink_error(&p.out);
 out_free_loop:
     cfp_free(tids);
     cfp_free(args);

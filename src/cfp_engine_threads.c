@@ -18,6 +18,7 @@
 #include "cfp_log.h"
 #include "cfp_mem.h"
 #include "cfp_queue.h"
+#include "cfp_serial.h"
 
 struct pool {
     const struct cfp_task_cfg *cfg; /* read-only while threads run */
@@ -28,11 +29,7 @@ struct pool {
                                                        taken by libcurl via share_lock() */
     sem_t fetch_sem;                /* transfers in flight; taken around the fetch phase */
     sem_t cpu_sem;                  /* image jobs at once; taken around the finish phase */
-    pthread_mutex_t sink_mu;        /* guards sink, stats, err, st: the single writer */
-    struct cfp_sink *sink;          /* guarded by sink_mu */
-    struct cfp_engine_stats *stats; /* guarded by sink_mu */
-    cfp_err err;                    /* guarded by sink_mu: first fatal error */
-    struct cfp_status *st;          /* guarded by sink_mu */
+    struct cfp_serial_sink out;     /* the single writer and the first fatal error */
 };
 
 struct worker_arg {
@@ -68,12 +65,7 @@ static void cpu_leave(void *ctx) { sem_post(&((struct pool *)ctx)->cpu_sem); }
 /* Records the first fatal error and stops the producer. */
 static void pool_fail(struct pool *p, cfp_err err, const struct cfp_status *why)
 {
-    pthread_mutex_lock(&p->sink_mu);
-    if (!p->err) {
-        p->err = err;
-        cfp_status_set(p->st, err, "%s", why->msg);
-    }
-    pthread_mutex_unlock(&p->sink_mu);
+    (void)cfp_serial_sink_fail(&p->out, err, why);
     cfp_queue_close(p->tasks);
 }
 
@@ -95,12 +87,8 @@ static void *worker_main(void *ud)
     }
     while (cfp_queue_pop(p->tasks, &t)) {
         cfp_task_run(w, &t, &r);
-        pthread_mutex_lock(&p->sink_mu);
-        cfp_engine_count(p->stats, &r);
-        err = p->err ? p->err : p->sink->push(p->sink, &r, &st);
-        pthread_mutex_unlock(&p->sink_mu);
-        if (err) {
-            pool_fail(p, err, &st);
+        if (cfp_serial_sink_push(&p->out, &r)) {
+            cfp_queue_close(p->tasks); /* the writer failed: stop the producer */
             break;
         }
     }
@@ -130,7 +118,7 @@ static cfp_err pool_init(struct pool *p, const struct cfp_engine_opts *eo, struc
     curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     sem_init(&p->fetch_sem, 0, (unsigned)eo->concurrency);
     sem_init(&p->cpu_sem, 0, (unsigned)eo->cpu_slots);
-    pthread_mutex_init(&p->sink_mu, NULL);
+
     p->gates = (struct cfp_task_gates){fetch_enter, fetch_leave, cpu_enter, cpu_leave, p};
     return CFP_ERR_OK;
 }
@@ -143,7 +131,7 @@ static void pool_destroy(struct pool *p)
         pthread_mutex_destroy(&p->share_mu[i]);
     sem_destroy(&p->fetch_sem);
     sem_destroy(&p->cpu_sem);
-    pthread_mutex_destroy(&p->sink_mu);
+    cfp_serial_sink_destroy(&p->out);
     cfp_queue_free(&p->tasks);
 }
 
@@ -181,9 +169,7 @@ cfp_err cfp_engine_run_threads(const struct cfp_engine_opts *eo, const struct cf
         return err;
     wcfg.gates = &p.gates;
     p.cfg = &wcfg;
-    p.sink = sink;
-    p.stats = stats;
-    p.st = st;
+    cfp_serial_sink_init(&p.out, sink, stats, st);
     tids = cfp_calloc((size_t)eo->workers, sizeof(*tids));
     args = cfp_calloc((size_t)eo->workers, sizeof(*args));
     if (!tids || !args) {
@@ -207,7 +193,7 @@ cfp_err cfp_engine_run_threads(const struct cfp_engine_opts *eo, const struct cf
     cfp_queue_close(p.tasks);
     for (int i = 0; i < started; i++)
         pthread_join(tids[i], NULL);
-    err = p.err;
+    err = cfp_serial_sink_error(&p.out);
 out_free:
     cfp_free(tids);
     cfp_free(args);
