@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# jobs/build.sh [BUILD_DIR] [extra cmake args...] - configure once, then build
-# incrementally (a re-run with nothing changed does no work).
+# jobs/build.sh [BUILD_DIR] [extra cmake args...] - configure and build
+# incrementally (a re-run with nothing changed compiles nothing). Configuring
+# again is cheap and picks up tools installed since the last run (valgrind
+# after `jobs/deps.sh --tests`, for instance).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}
 shift || true
 if [ ! -f "$dir/CMakeCache.txt" ]; then
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+else
+  cmake -S . -B "$dir" >/dev/null
 fi
 cmake --build "$dir" -j "$(nproc)" -- --no-print-directory >/dev/null
