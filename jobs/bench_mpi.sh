@@ -4,7 +4,7 @@
 #     --rank-engine sequential against --mode sequential, as a ratio;
 #  2. dispatch: 20,000 tiny file:// files with -np 3: tasks/s and the share of
 #     wall time rank 0's dispatcher spent handling messages;
-#  3. memory: rank 0's peak RSS for 1,000 and for 20,000 URLs.
+#  3. memory: rank 0's peak RSS for 1,000, 20,000 and 60,000 URLs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs/build.sh build
@@ -34,14 +34,12 @@ mkdir -p "$W/tiny"
 /usr/bin/python3 - "$W" <<'PY'
 import os, sys
 w = sys.argv[1]
-for i in range(20000):
+for i in range(60000):
     open(os.path.join(w, "tiny", "t%05d.txt" % i), "w").write("tiny %d\n" % i)
-with open(os.path.join(w, "tiny20k.txt"), "w") as f:
-    for i in range(20000):
-        f.write("file://%s/tiny/t%05d.txt\n" % (w, i))
-with open(os.path.join(w, "tiny1k.txt"), "w") as f:
-    for i in range(1000):
-        f.write("file://%s/tiny/t%05d.txt\n" % (w, i))
+for n, name in ((1000, "tiny1k"), (20000, "tiny20k"), (60000, "tiny60k")):
+    with open(os.path.join(w, name + ".txt"), "w") as f:
+        for i in range(n):
+            f.write("file://%s/tiny/t%05d.txt\n" % (w, i))
 PY
 $MPI 3 $CFP --mode mpi --input "$W/tiny20k.txt" --results "$W/tiny.h5" --output-dir "$W/o3" --quiet --no-report -v 2> "$W/disp.log"
 grep "dispatcher" "$W/disp.log" | sed 's/^.*rank 0 dispatcher/rank 0 dispatcher/'
@@ -50,8 +48,9 @@ import h5py
 f = h5py.File('$W/tiny.h5', 'r'); a = f['runs'][sorted(f['runs'])[-1]].attrs
 print('20,000 tasks in %.2f s: %.0f tasks/s; rank 0 peak RSS %.1f MB' % (a['wall_s'], a['tasks'] / a['wall_s'], a['peak_rss_kb'] / 1024))"
 
-echo "== 3. rank 0 memory: 1,000 vs 20,000 URLs (-np 3) =="
+echo "== 3. rank 0 memory: 1,000 vs 20,000 vs 60,000 URLs (-np 3) =="
 $MPI 3 $CFP --mode mpi --input "$W/tiny1k.txt" --results "$W/tiny.h5" --output-dir "$W/o4" --quiet --no-report
+$MPI 3 $CFP --mode mpi --input "$W/tiny60k.txt" --results "$W/tiny.h5" --output-dir "$W/o5" --quiet --no-report
 /usr/bin/python3 -c "
 import h5py
 f = h5py.File('$W/tiny.h5', 'r'); r = sorted(f['runs'])
