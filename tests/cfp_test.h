@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cfp_err.h"
 
@@ -71,6 +72,33 @@ static inline cfp_err sink_write(void *ctx, const void *data, size_t len)
     s->n += len;
     s->p[s->n] = '\0';
     return CFP_ERR_OK;
+}
+
+/* Reads a whole file into a malloc'd, NUL-terminated buffer (caller frees);
+ * fails the test when it cannot. */
+static inline char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    long sz;
+
+    if (!f || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+        CFP_FAILF("cannot read %s", path);
+    buf = malloc((size_t)sz + 1);
+    ASSERT(buf && fread(buf, 1, (size_t)sz, f) == (size_t)sz);
+    buf[sz] = '\0';
+    fclose(f);
+    *len = (size_t)sz;
+    return buf;
+}
+
+/* Seconds on the monotonic clock, for the bench modes of the tests. */
+static inline double mono_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* A fixed-seed xorshift64 for test inputs: the same sequence every run. */

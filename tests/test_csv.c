@@ -381,23 +381,14 @@ static int file_mode(int argc, char **argv)
 
 static int bench_mode(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    struct timespec a, b;
     struct result r;
-    char *buf;
-    long sz;
-    double secs;
+    size_t len;
+    char *buf = slurp(path, &len);
+    double secs = mono_seconds();
 
-    if (!f || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-        CFP_FAILF("cannot read %s", path);
-    buf = malloc((size_t)sz + 1);
-    ASSERT(buf && fread(buf, 1, (size_t)sz, f) == (size_t)sz);
-    fclose(f);
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    run_plan(buf, (size_t)sz, 0, NULL, 0, &r);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    printf("%ld bytes in %.3f s: %.1f MB/s, %s, %jd rows\n", sz, secs, (double)sz / secs / 1e6,
+    run_plan(buf, len, 0, NULL, 0, &r);
+    secs = mono_seconds() - secs;
+    printf("%zu bytes in %.3f s: %.1f MB/s, %s, %jd rows\n", len, secs, (double)len / secs / 1e6,
            cfp_errname(r.err), (intmax_t)r.rows);
     result_free(&r);
     free(buf);

@@ -508,23 +508,14 @@ static int file_mode(int argc, char **argv)
 
 static int bench_mode(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    struct timespec a, b;
     struct result r;
-    char *buf;
-    long sz;
-    double secs;
+    size_t len;
+    char *buf = slurp(path, &len);
+    double secs = mono_seconds();
 
-    if (!f || fseek(f, 0, SEEK_END) != 0 || (sz = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-        CFP_FAILF("cannot read %s", path);
-    buf = malloc((size_t)sz + 1);
-    ASSERT(buf && fread(buf, 1, (size_t)sz, f) == (size_t)sz);
-    fclose(f);
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    run_plan(buf, (size_t)sz, NULL, 0, &r);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    printf("%ld bytes in %.3f s: %.1f MB/s\n%s", sz, secs, (double)sz / secs / 1e6, r.out.p);
+    run_plan(buf, len, NULL, 0, &r);
+    secs = mono_seconds() - secs;
+    printf("%zu bytes in %.3f s: %.1f MB/s\n%s", len, secs, (double)len / secs / 1e6, r.out.p);
     result_free(&r);
     free(buf);
     return 0;
