@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cfp_cli.h"
+#include "cfp_cmd.h"
 #include "cfp_compare.h"
 #include "cfp_engine.h"
 #include "cfp_fetch.h"
@@ -79,29 +79,6 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 all tasks ok, 1 some tasks failed, 2 usage error, 3 fatal error,\n"
     "             4 --compare found that the modes' outputs differ.\n";
-
-/* MPI options, parsed in every build so that a build without MPI can say
- * clearly that MPI is missing instead of calling them unknown. */
-struct mpi_opts {
-    bool rank0_works;
-    double rank_timeout_s;
-    int ranks; /* --mode multiprocessing: ranks to start (0 = cores) */
-};
-
-struct opts {
-    bool generate, run, quiet, compare, latency_given, multiprocessing, no_report;
-    const char *label;
-    struct mpi_opts mpi;
-    char processed[CFP_PATH_MAX]; /* --compare: the processed-output directory */
-    int verbose;
-    enum cfp_workload_set workload_set;
-    const char *workloads_dir;
-    int workers, concurrency; /* 0 = the mode's default */
-    struct cfp_gen_opts gen;
-    struct cfp_run_cfg run_cfg;
-    const char *output_dir, *results, *report;
-    char output_buf[CFP_PATH_MAX], report_buf[CFP_PATH_MAX];
-};
 
 enum {
     OPT_NUM_IMAGES = 256, OPT_NUM_TEXTS, OPT_NUM_CSV, OPT_SEED, OPT_REPORT, OPT_MAX_SIDE,
@@ -339,7 +316,7 @@ static bool finish_opts(struct opts *o)
     return true;
 }
 
-static void gen_progress(void *ctx, unsigned done, unsigned total)
+void cfp_cmd_gen_progress(void *ctx, unsigned done, unsigned total)
 {
     const bool *quiet = ctx;
 
@@ -347,163 +324,6 @@ static void gen_progress(void *ctx, unsigned done, unsigned total)
         fprintf(stderr, "%sgenerating dataset: %u/%u files%s", isatty(STDERR_FILENO) ? "\r" : "",
                 done, total, done == total ? "\n" : "");
 }
-
-#ifdef CFP_WITH_MPI
-/* Appends "--opt value" for the limits a child run must share. */
-static int push_limits(const struct opts *o, char **av, int n, char bufs[][32])
-{
-    const struct cfp_task_cfg *t = &o->run_cfg.task;
-
-    (void)snprintf(bufs[0], 32, "%u", t->max_side);
-    (void)snprintf(bufs[1], 32, "%llu", (unsigned long long)t->max_pixels);
-    (void)snprintf(bufs[2], 32, "%llu", (unsigned long long)t->fetch.max_bytes);
-    (void)snprintf(bufs[3], 32, "%d", t->fetch.retries);
-    (void)snprintf(bufs[4], 32, "%g", t->fetch.timeout_s);
-    av[n++] = "--max-side", av[n++] = bufs[0];
-    av[n++] = "--max-pixels", av[n++] = bufs[1];
-    av[n++] = "--max-bytes", av[n++] = bufs[2];
-    av[n++] = "--retries", av[n++] = bufs[3];
-    av[n++] = "--timeout", av[n++] = bufs[4];
-    if (t->fetch.cacert)
-        av[n++] = "--cacert", av[n++] = (char *)t->fetch.cacert;
-    if (t->fetch.insecure)
-        av[n++] = "--insecure";
-    return n;
-}
-
-/* The comparison's multiprocessing row: this program as a child,
- * `--mode multiprocessing`, which starts its own MPI ranks. */
-static cfp_err spawn_multiprocessing(void *ctx, const struct cfp_run_cfg *base, const char *label,
-                                     const char *dataset_dir, int latency_ms, bool *failed,
-                                     struct cfp_status *st)
-{
-    const struct opts *o = ctx;
-    char exe[CFP_PATH_MAX], out[CFP_PATH_MAX], ranks[24], lat[16], bufs[5][32];
-    char *av[48];
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    int n = 0, status = 0;
-    pid_t pid;
-
-    if (len <= 0)
-        return cfp_status_set(st, CFP_ERR_INTERNAL, "compare: cannot find this executable");
-    exe[len] = '\0';
-    if (snprintf(out, sizeof(out), "%s/compare/%s/multiprocessing", o->processed, label) >=
-        (int)sizeof(out))
-        return cfp_status_set(st, CFP_ERR_USAGE, "compare: output path too long");
-    (void)snprintf(ranks, sizeof(ranks), "%ld", cores > 0 ? cores : 1);
-    (void)snprintf(lat, sizeof(lat), "%d", latency_ms);
-    av[n++] = exe, av[n++] = "--mode", av[n++] = "multiprocessing", av[n++] = "--ranks";
-    av[n++] = ranks, av[n++] = "--rank-engine", av[n++] = "sequential";
-    av[n++] = "--results", av[n++] = (char *)base->results_path, av[n++] = "--output-dir";
-    av[n++] = out, av[n++] = "--label", av[n++] = (char *)label, av[n++] = "--no-report";
-    if (dataset_dir)
-        av[n++] = "--dataset-dir", av[n++] = (char *)dataset_dir, av[n++] = "--latency-ms", av[n++] = lat;
-    else
-        av[n++] = "--input", av[n++] = (char *)base->input;
-    if (base->quiet)
-        av[n++] = "--quiet";
-    n = push_limits(o, av, n, bufs);
-    av[n] = NULL;
-    fflush(stderr);
-    pid = fork();
-    if (pid == 0) {
-        execv(exe, av);
-        _exit(127);
-    }
-    if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        return cfp_status_set(st, CFP_ERR_INTERNAL, "compare: cannot start the multiprocessing run");
-    if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
-        return cfp_status_set(st, CFP_ERR_INTERNAL, "compare: the multiprocessing run failed (status %d)",
-                              WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-    if (WEXITSTATUS(status) == 1)
-        *failed = true;
-    return CFP_ERR_OK;
-}
-
-/* One MPI run of the matrix on the first k ranks of comm. */
-static cfp_err matrix_run(struct opts *o, const struct cfp_compare_cfg *cc, MPI_Comm comm,
-                          const struct cfp_compare_workload *w, int k, enum cfp_mode eng,
-                          bool *failed, struct cfp_status *st)
-{
-    struct cfp_mpi_opts mo = {o->mpi.rank0_works, o->mpi.rank_timeout_s};
-    struct cfp_run_cfg run = cc->base;
-    struct cfp_engine_stats stats;
-    char out[CFP_PATH_MAX], mode[48];
-    MPI_Comm sub;
-    int rank;
-    cfp_err err = CFP_ERR_OK;
-
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_split(comm, rank < k ? 0 : MPI_UNDEFINED, rank, &sub);
-    if (sub == MPI_COMM_NULL)
-        return CFP_ERR_OK;
-    (void)snprintf(mode, sizeof(mode), "mpi-%d-%s", k, cfp_mode_name(eng));
-    err = cfp_compare_output_dir(cc, w->label, mode, out, st);
-    run.mode = CFP_MODE_MPI;
-    run.rank_engine = eng;
-    cfp_engine_defaults(eng, &run.engine);
-    run.task.output_dir = out;
-    run.dataset_dir = w->dataset_dir[0] ? w->dataset_dir : NULL;
-    run.latency_ms = w->latency_ms;
-    run.workload = w->label;
-    run.report_path = NULL;
-    run.progress_label = mode;
-    if (!err)
-        err = cfp_mpi_run(sub, &run, &mo, &stats, st);
-    if (stats.failed)
-        *failed = true;
-    MPI_Comm_free(&sub);
-    return err;
-}
-
-/* `mpirun -np N cfp --compare`: rank 0 runs the local modes while the others
- * wait idle; then the matrix: every workload on 1..N ranks x every rank engine. */
-static int cmd_compare_matrix(struct opts *o, struct cfp_compare_cfg *cc)
-{
-    static const enum cfp_mode engines[] = {CFP_MODE_SEQUENTIAL, CFP_MODE_THREADS, CFP_MODE_ASYNC};
-    struct cfp_compare_workload wl[4];
-    struct cfp_status st;
-    bool failed = false, identical = true;
-    MPI_Comm comm;
-    int rank = 0, size = 1, nwl, ok = 1;
-    cfp_err err;
-
-    cfp_status_clear(&st);
-    cc->no_report = true;
-    err = cfp_fetch_global_init(&st);
-    if (!err)
-        err = cfp_mpi_init(&comm, &rank, &size, &st);
-    if (!err && rank == 0)
-        err = cfp_compare_run(cc, &failed, &identical, &st);
-    ok = err == CFP_ERR_OK;
-    cfp_mpi_idle_barrier(comm);
-    MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
-    nwl = cfp_compare_plan(cc, wl, 4);
-    for (int i = 0; ok && i < nwl; i++)
-        for (int k = 1; ok && k <= size; k++)
-            for (size_t e = 0; ok && e < sizeof(engines) / sizeof(engines[0]); e++) {
-                err = matrix_run(o, cc, comm, &wl[i], k, engines[e], &failed, &st);
-                cfp_mpi_idle_barrier(comm);
-                if (rank == 0)
-                    ok = err == CFP_ERR_OK;
-                MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
-            }
-    if (rank == 0 && ok && !(err = cfp_report_write(cc->base.results_path, cc->base.report_path, &st)))
-        err = cfp_report_outputs_identical(cc->base.results_path, &identical, &st);
-    cfp_mpi_finalize(&comm);
-    cfp_fetch_global_cleanup();
-    if (rank != 0)
-        return CFP_EXIT_OK;
-    if (err) {
-        fprintf(stderr, "cfp: compare: %s\n", st.msg);
-        return CFP_EXIT_FATAL;
-    }
-    fprintf(stderr, "cfp: compare: outputs %s across modes and the %d-rank matrix; report %s\n",
-            identical ? "identical" : "DIFFER", size, o->report);
-    return !identical ? CFP_EXIT_DIFFER : failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
-}
-#endif
 
 static int cmd_compare(struct opts *o)
 {
@@ -529,8 +349,8 @@ static int cmd_compare(struct opts *o)
     (void)snprintf(o->processed, sizeof(o->processed), "%s", processed);
 #ifdef CFP_WITH_MPI
     if (cfp_mpi_under_launcher())
-        return cmd_compare_matrix(o, &cc);
-    cc.extra = spawn_multiprocessing;
+        return cfp_cmd_compare_matrix(o, &cc);
+    cc.extra = cfp_cmd_spawn_multiprocessing;
     cc.extra_ctx = o;
 #endif
     if (cfp_fetch_global_init(&st) || cfp_compare_run(&cc, &failed, &identical, &st)) {
@@ -546,9 +366,9 @@ static int cmd_compare(struct opts *o)
     return failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
 }
 
-static int generate(struct opts *o, struct cfp_status *st)
+int cfp_cmd_generate(struct opts *o, struct cfp_status *st)
 {
-    if (cfp_gen_dataset(&o->gen, gen_progress, &o->quiet, st) ||
+    if (cfp_gen_dataset(&o->gen, cfp_cmd_gen_progress, &o->quiet, st) ||
         cfp_run_write_manifest(o->gen.dir, st)) {
         fprintf(stderr, "cfp: generate dataset: %s\n", st->msg);
         return CFP_EXIT_FATAL;
@@ -556,55 +376,8 @@ static int generate(struct opts *o, struct cfp_status *st)
     return CFP_EXIT_OK;
 }
 
-#ifdef CFP_WITH_MPI
-/* The rank number the launcher gave this process, before MPI_Init (so that
- * only rank 0 generates the dataset); 0 without a launcher. */
-static int launcher_rank(void)
-{
-    const char *v = getenv("OMPI_COMM_WORLD_RANK");
-
-    if (!v)
-        v = getenv("PMIX_RANK");
-    return v ? atoi(v) : 0; /* set by the launcher, not by a user: a plain number */
-}
-
-static int cmd_mpi(struct opts *o, int argc, char **argv)
-{
-    struct cfp_mpi_opts mo = {o->mpi.rank0_works, o->mpi.rank_timeout_s};
-    struct cfp_engine_stats stats;
-    struct cfp_status st;
-    bool root = false;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int rc;
-
-    cfp_status_clear(&st);
-    if (o->multiprocessing && !cfp_mpi_under_launcher()) {
-        /* From a plain shell: become an mpirun job of --ranks processes. */
-        cfp_mpi_relaunch(argc, argv, o->mpi.ranks > 0 ? o->mpi.ranks : (int)(cores > 0 ? cores : 1),
-                         &st);
-        fprintf(stderr, "cfp: %s\n", st.msg);
-        return CFP_EXIT_FATAL;
-    }
-    if (o->generate && launcher_rank() == 0 && (rc = generate(o, &st)) != CFP_EXIT_OK)
-        return rc; /* the other ranks get "no more work" from a rank 0 that cannot start */
-    if (cfp_fetch_global_init(&st) == CFP_ERR_OK)
-        (void)cfp_mpi_main(&o->run_cfg, &mo, &stats, &root, &st);
-    cfp_fetch_global_cleanup();
-    if (st.code) {
-        if (root)
-            fprintf(stderr, "cfp: %s\n", st.msg);
-        return CFP_EXIT_FATAL;
-    }
-    if (!root)
-        return CFP_EXIT_OK;
-    if (!o->quiet)
-        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed; results %s, report %s\n",
-                (long long)stats.tasks, (long long)stats.ok, (long long)stats.failed, o->results,
-                o->report);
-    return stats.failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
-}
-#else
-static int cmd_mpi(struct opts *o, int argc, char **argv)
+#ifndef CFP_WITH_MPI
+int cfp_cmd_mpi(struct opts *o, int argc, char **argv)
 {
     (void)o, (void)argc, (void)argv;
     return cfp_cli_usage_error("--mode mpi/multiprocessing: MPI is not built in this cfp "
@@ -646,8 +419,8 @@ static int cmd_main(int argc, char **argv)
     if (o.compare)
         return cmd_compare(&o);
     if (o.run && o.run_cfg.mode == CFP_MODE_MPI)
-        return cmd_mpi(&o, argc, argv);
-    if (o.generate && (c = generate(&o, &st)) != CFP_EXIT_OK)
+        return cfp_cmd_mpi(&o, argc, argv);
+    if (o.generate && (c = cfp_cmd_generate(&o, &st)) != CFP_EXIT_OK)
         return c;
     if (!o.run)
         return CFP_EXIT_OK;

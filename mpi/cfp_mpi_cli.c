@@ -1,0 +1,216 @@
+/* cfp_mpi_cli.c - the MPI commands of the command line: --mode mpi and
+ * multiprocessing, the comparison's multiprocessing row, and the ranks x
+ * rank-engine matrix of `mpirun -np N cfp --compare`. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cfp_cli.h"
+#include "cfp_cmd.h"
+#include "cfp_fetch.h"
+#include "cfp_mpi.h"
+#include "cfp_report.h"
+
+/* Appends "--opt value" for the limits a child run must share. */
+static int push_limits(const struct opts *o, char **av, int n, char bufs[][32])
+{
+    const struct cfp_task_cfg *t = &o->run_cfg.task;
+
+    (void)snprintf(bufs[0], 32, "%u", t->max_side);
+    (void)snprintf(bufs[1], 32, "%llu", (unsigned long long)t->max_pixels);
+    (void)snprintf(bufs[2], 32, "%llu", (unsigned long long)t->fetch.max_bytes);
+    (void)snprintf(bufs[3], 32, "%d", t->fetch.retries);
+    (void)snprintf(bufs[4], 32, "%g", t->fetch.timeout_s);
+    av[n++] = "--max-side", av[n++] = bufs[0];
+    av[n++] = "--max-pixels", av[n++] = bufs[1];
+    av[n++] = "--max-bytes", av[n++] = bufs[2];
+    av[n++] = "--retries", av[n++] = bufs[3];
+    av[n++] = "--timeout", av[n++] = bufs[4];
+    if (t->fetch.cacert)
+        av[n++] = "--cacert", av[n++] = (char *)t->fetch.cacert;
+    if (t->fetch.insecure)
+        av[n++] = "--insecure";
+    return n;
+}
+
+/* The comparison's multiprocessing row: this program as a child,
+ * `--mode multiprocessing`, which starts its own MPI ranks. */
+cfp_err cfp_cmd_spawn_multiprocessing(void *ctx, const struct cfp_run_cfg *base, const char *label,
+                                     const char *dataset_dir, int latency_ms, bool *failed,
+                                     struct cfp_status *st)
+{
+    const struct opts *o = ctx;
+    char exe[CFP_PATH_MAX], out[CFP_PATH_MAX], ranks[24], lat[16], bufs[5][32];
+    char *av[48];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    int n = 0, status = 0;
+    pid_t pid;
+
+    if (len <= 0)
+        return cfp_status_set(st, CFP_ERR_INTERNAL, "compare: cannot find this executable");
+    exe[len] = '\0';
+    if (snprintf(out, sizeof(out), "%s/compare/%s/multiprocessing", o->processed, label) >=
+        (int)sizeof(out))
+        return cfp_status_set(st, CFP_ERR_USAGE, "compare: output path too long");
+    (void)snprintf(ranks, sizeof(ranks), "%ld", cores > 0 ? cores : 1);
+    (void)snprintf(lat, sizeof(lat), "%d", latency_ms);
+    av[n++] = exe, av[n++] = "--mode", av[n++] = "multiprocessing", av[n++] = "--ranks";
+    av[n++] = ranks, av[n++] = "--rank-engine", av[n++] = "sequential";
+    av[n++] = "--results", av[n++] = (char *)base->results_path, av[n++] = "--output-dir";
+    av[n++] = out, av[n++] = "--label", av[n++] = (char *)label, av[n++] = "--no-report";
+    if (dataset_dir)
+        av[n++] = "--dataset-dir", av[n++] = (char *)dataset_dir, av[n++] = "--latency-ms", av[n++] = lat;
+    else
+        av[n++] = "--input", av[n++] = (char *)base->input;
+    if (base->quiet)
+        av[n++] = "--quiet";
+    n = push_limits(o, av, n, bufs);
+    av[n] = NULL;
+    fflush(stderr);
+    pid = fork();
+    if (pid == 0) {
+        execv(exe, av);
+        _exit(127);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return cfp_status_set(st, CFP_ERR_INTERNAL, "compare: cannot start the multiprocessing run");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+        return cfp_status_set(st, CFP_ERR_INTERNAL, "compare: the multiprocessing run failed (status %d)",
+                              WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    if (WEXITSTATUS(status) == 1)
+        *failed = true;
+    return CFP_ERR_OK;
+}
+
+/* One MPI run of the matrix on the first k ranks of comm. */
+static cfp_err matrix_run(struct opts *o, const struct cfp_compare_cfg *cc, MPI_Comm comm,
+                          const struct cfp_compare_workload *w, int k, enum cfp_mode eng,
+                          bool *failed, struct cfp_status *st)
+{
+    struct cfp_mpi_opts mo = {o->mpi.rank0_works, o->mpi.rank_timeout_s};
+    struct cfp_run_cfg run = cc->base;
+    struct cfp_engine_stats stats;
+    char out[CFP_PATH_MAX], mode[48];
+    MPI_Comm sub;
+    int rank;
+    cfp_err err = CFP_ERR_OK;
+
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_split(comm, rank < k ? 0 : MPI_UNDEFINED, rank, &sub);
+    if (sub == MPI_COMM_NULL)
+        return CFP_ERR_OK;
+    (void)snprintf(mode, sizeof(mode), "mpi-%d-%s", k, cfp_mode_name(eng));
+    err = cfp_compare_output_dir(cc, w->label, mode, out, st);
+    run.mode = CFP_MODE_MPI;
+    run.rank_engine = eng;
+    cfp_engine_defaults(eng, &run.engine);
+    run.task.output_dir = out;
+    run.dataset_dir = w->dataset_dir[0] ? w->dataset_dir : NULL;
+    run.latency_ms = w->latency_ms;
+    run.workload = w->label;
+    run.report_path = NULL;
+    run.progress_label = mode;
+    if (!err)
+        err = cfp_mpi_run(sub, &run, &mo, &stats, st);
+    if (stats.failed)
+        *failed = true;
+    MPI_Comm_free(&sub);
+    return err;
+}
+
+/* `mpirun -np N cfp --compare`: rank 0 runs the local modes while the others
+ * wait idle; then the matrix: every workload on 1..N ranks x every rank engine. */
+int cfp_cmd_compare_matrix(struct opts *o, struct cfp_compare_cfg *cc)
+{
+    static const enum cfp_mode engines[] = {CFP_MODE_SEQUENTIAL, CFP_MODE_THREADS, CFP_MODE_ASYNC};
+    struct cfp_compare_workload wl[4];
+    struct cfp_status st;
+    bool failed = false, identical = true;
+    MPI_Comm comm;
+    int rank = 0, size = 1, nwl, ok = 1;
+    cfp_err err;
+
+    cfp_status_clear(&st);
+    cc->no_report = true;
+    err = cfp_fetch_global_init(&st);
+    if (!err)
+        err = cfp_mpi_init(&comm, &rank, &size, &st);
+    if (!err && rank == 0)
+        err = cfp_compare_run(cc, &failed, &identical, &st);
+    ok = err == CFP_ERR_OK;
+    cfp_mpi_idle_barrier(comm);
+    MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
+    nwl = cfp_compare_plan(cc, wl, 4);
+    for (int i = 0; ok && i < nwl; i++)
+        for (int k = 1; ok && k <= size; k++)
+            for (size_t e = 0; ok && e < sizeof(engines) / sizeof(engines[0]); e++) {
+                err = matrix_run(o, cc, comm, &wl[i], k, engines[e], &failed, &st);
+                cfp_mpi_idle_barrier(comm);
+                if (rank == 0)
+                    ok = err == CFP_ERR_OK;
+                MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
+            }
+    if (rank == 0 && ok && !(err = cfp_report_write(cc->base.results_path, cc->base.report_path, &st)))
+        err = cfp_report_outputs_identical(cc->base.results_path, &identical, &st);
+    cfp_mpi_finalize(&comm);
+    cfp_fetch_global_cleanup();
+    if (rank != 0)
+        return CFP_EXIT_OK;
+    if (err) {
+        fprintf(stderr, "cfp: compare: %s\n", st.msg);
+        return CFP_EXIT_FATAL;
+    }
+    fprintf(stderr, "cfp: compare: outputs %s across modes and the %d-rank matrix; report %s\n",
+            identical ? "identical" : "DIFFER", size, o->report);
+    return !identical ? CFP_EXIT_DIFFER : failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
+}
+/* The rank number the launcher gave this process, before MPI_Init (so that
+ * only rank 0 generates the dataset); 0 without a launcher. */
+static int launcher_rank(void)
+{
+    const char *v = getenv("OMPI_COMM_WORLD_RANK");
+
+    if (!v)
+        v = getenv("PMIX_RANK");
+    return v ? atoi(v) : 0; /* set by the launcher, not by a user: a plain number */
+}
+
+int cfp_cmd_mpi(struct opts *o, int argc, char **argv)
+{
+    struct cfp_mpi_opts mo = {o->mpi.rank0_works, o->mpi.rank_timeout_s};
+    struct cfp_engine_stats stats;
+    struct cfp_status st;
+    bool root = false;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc;
+
+    cfp_status_clear(&st);
+    if (o->multiprocessing && !cfp_mpi_under_launcher()) {
+        /* From a plain shell: become an mpirun job of --ranks processes. */
+        cfp_mpi_relaunch(argc, argv, o->mpi.ranks > 0 ? o->mpi.ranks : (int)(cores > 0 ? cores : 1),
+                         &st);
+        fprintf(stderr, "cfp: %s\n", st.msg);
+        return CFP_EXIT_FATAL;
+    }
+    if (o->generate && launcher_rank() == 0 && (rc = cfp_cmd_generate(o, &st)) != CFP_EXIT_OK)
+        return rc; /* the other ranks get "no more work" from a rank 0 that cannot start */
+    if (cfp_fetch_global_init(&st) == CFP_ERR_OK)
+        (void)cfp_mpi_main(&o->run_cfg, &mo, &stats, &root, &st);
+    cfp_fetch_global_cleanup();
+    if (st.code) {
+        if (root)
+            fprintf(stderr, "cfp: %s\n", st.msg);
+        return CFP_EXIT_FATAL;
+    }
+    if (!root)
+        return CFP_EXIT_OK;
+    if (!o->quiet)
+        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed; results %s, report %s\n",
+                (long long)stats.tasks, (long long)stats.ok, (long long)stats.failed, o->results,
+                o->report);
+    return stats.failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
+}
