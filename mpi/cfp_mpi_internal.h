@@ -35,6 +35,7 @@ enum cfp_mpi_reply { CFP_REPLY_TASKS = 'T', CFP_REPLY_DONE = 'D', CFP_REPLY_LATE
 struct cfp_mpi_final {
     int64_t tasks;      /* records this rank produced */
     double busy_s;      /* engine wall time minus time spent waiting for work */
+    double cpu_user_s, cpu_sys_s; /* this rank's CPU time during the run */
     int32_t err;        /* cfp_err: a fatal error on that rank, 0 if none */
     char msg[CFP_MSG_MAX];
 };

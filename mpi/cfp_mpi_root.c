@@ -240,6 +240,10 @@ static void on_final(struct root *r, const MPI_Status *ms)
     pthread_mutex_lock(&r->mu);
     rs->finished = true;
     rs->busy_s = fin.busy_s;
+    if (r->ctx) { /* the run's CPU time is every rank's, not only rank 0's */
+        r->ctx->other_user_s += fin.cpu_user_s;
+        r->ctx->other_sys_s += fin.cpu_sys_s;
+    }
     if (fin.err) {
         char msg[CFP_MSG_MAX + 32];
         (void)snprintf(msg, sizeof(msg), "rank %d: %s", ms->MPI_SOURCE, fin.msg);

@@ -224,13 +224,19 @@ static void heartbeat_stop(struct heartbeat *hb)
 }
 
 /* Sends this rank's last message: what it did, and any fatal error. */
-static void send_final(MPI_Comm comm, int64_t tasks, double busy_s, const struct cfp_status *st)
+static void send_final(MPI_Comm comm, int64_t tasks, double busy_s, double u0, double s0,
+                       const struct cfp_status *st)
 {
     struct cfp_mpi_final fin;
+    int64_t rss;
+    double u1, s1;
 
     memset(&fin, 0, sizeof(fin));
     fin.tasks = tasks;
     fin.busy_s = busy_s;
+    cfp_rusage(&u1, &s1, &rss);
+    fin.cpu_user_s = u1 - u0;
+    fin.cpu_sys_s = s1 - s0;
     fin.err = (int32_t)st->code;
     memcpy(fin.msg, st->msg, sizeof(fin.msg));
     MPI_Send(&fin, (int)sizeof(fin), MPI_BYTE, 0, CFP_TAG_FINAL, comm);
@@ -246,10 +252,12 @@ cfp_err cfp_mpi_worker_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, struct 
     struct cfp_task_cfg tcfg = cfg->task;
     struct heartbeat hb;
     bool hb_on = false;
-    double t0 = cfp_now();
+    double t0 = cfp_now(), u0, s0;
+    int64_t rss0;
     int rank = 0;
     cfp_err err;
 
+    cfp_rusage(&u0, &s0, &rss0);
     MPI_Comm_rank(comm, &rank);
     memset(&stats, 0, sizeof(stats));
     s.comm = k.comm = comm;
@@ -280,7 +288,7 @@ cfp_err cfp_mpi_worker_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, struct 
 out_final:
     if (hb_on)
         heartbeat_stop(&hb);
-    send_final(comm, k.sent, cfp_now() - t0 - s.idle_s, st);
+    send_final(comm, k.sent, cfp_now() - t0 - s.idle_s, u0, s0, st);
     cfp_free(s.buf);
     cfp_free(s.inbox);
     cfp_free(s.scratch);

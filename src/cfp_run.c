@@ -227,6 +227,8 @@ cfp_err cfp_run_close(struct cfp_run_ctx *ctx, const struct cfp_engine_stats *st
 
     cfp_progress_end(&ctx->prog);
     finish_info(&ctx->info, stats, cfp_now() - ctx->t0, ctx->u0, ctx->s0, run_err == CFP_ERR_OK);
+    ctx->info.cpu_user_s += ctx->other_user_s;
+    ctx->info.cpu_sys_s += ctx->other_sys_s;
     /* Close the run even when it failed, so that what finished is kept. */
     err = cfp_h5_run_end(ctx->h5, &ctx->info, run_err ? NULL : st);
     if (run_err)

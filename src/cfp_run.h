@@ -53,6 +53,8 @@ struct cfp_run_ctx {
     char run_id[64];
     int64_t total;              /* tasks in the list, -1 if unknown */
     double u0, s0, t0;
+    double other_user_s, other_sys_s; /* CPU time of other processes of the run (MPI
+                                         ranks), added to this process's at close */
     struct cfp_source src;      /* the URL list */
     struct cfp_sink h5sink;     /* the HDF5 writer */
     struct cfp_progress prog;   /* prog.sink: progress, then h5sink */
