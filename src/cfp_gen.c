@@ -47,6 +47,14 @@ uint64_t cfp_gen_log_spread(struct cfp_rng *r, unsigned stratum, uint64_t lo, un
     return ((lo << (t >> 10)) * (1024 + (t & 1023))) >> 10;
 }
 
+void cfp_gen_append(char *buf, size_t cap, size_t *n, const char *s, size_t len)
+{
+    if (len > cap - *n)
+        len = cap - *n;
+    memcpy(buf + *n, s, len);
+    *n += len;
+}
+
 void cfp_gen_put(FILE *f, const char *s, size_t len)
 {
     /* Errors stick in ferror(f); the caller checks once at the end. */

@@ -49,8 +49,7 @@ struct csv_gen {
     const char *eol;
 };
 
-/* A bounded field buffer: appends past FIELD_MAX are dropped (fields are far
- * smaller by construction; the bound only keeps writes in the buffer). */
+/* A bounded field buffer (see cfp_gen_append). */
 struct field {
     char s[FIELD_MAX];
     size_t n;
@@ -58,10 +57,7 @@ struct field {
 
 static void fadd(struct field *fl, const char *s, size_t len)
 {
-    if (len > sizeof(fl->s) - fl->n)
-        len = sizeof(fl->s) - fl->n;
-    memcpy(fl->s + fl->n, s, len);
-    fl->n += len;
+    cfp_gen_append(fl->s, sizeof(fl->s), &fl->n, s, len);
 }
 
 /* printf into the field; output beyond the buffer is dropped. */

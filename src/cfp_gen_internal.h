@@ -96,4 +96,9 @@ void cfp_gen_scene_row(struct cfp_gen_scene *s, uint32_t y, uint16_t *rgba);
 /* Writes s (len bytes) to f; short writes show up in ferror(f). */
 void cfp_gen_put(FILE *f, const char *s, size_t len);
 
+/* Appends s[0..len) to buf (capacity cap, *n used), dropping what does not
+ * fit: the generators' pieces are far smaller than their buffers by
+ * construction; the bound only keeps every write inside the buffer. */
+void cfp_gen_append(char *buf, size_t cap, size_t *n, const char *s, size_t len);
+
 #endif

@@ -32,12 +32,8 @@ struct tok {
 
 static void tok_add(struct tok *t, const char *s, size_t len)
 {
-    /* Pieces are bounded (words <= 24 bytes, numbers, punctuation), so this
-     * never truncates in practice; the check keeps it memory-safe anyway. */
-    if (len > sizeof(t->s) - t->n)
-        len = sizeof(t->s) - t->n;
-    memcpy(t->s + t->n, s, len);
-    t->n += len;
+    /* Pieces are bounded (words <= 24 bytes, numbers, punctuation). */
+    cfp_gen_append(t->s, sizeof(t->s), &t->n, s, len);
 }
 
 static void tok_adds(struct tok *t, const char *s)
