@@ -14,6 +14,7 @@
 #include "cfp_log.h"
 #include "cfp_mem.h"
 #include "cfp_mpi_internal.h"
+#include "cfp_out.h"
 
 /* The task source: a local buffer refilled from rank 0 before it runs dry. */
 struct mpi_source {

@@ -13,6 +13,7 @@
 
 #include "cfp_gen_internal.h"
 #include "cfp_mem.h"
+#include "cfp_out.h"
 
 #define GEN_PATH_MAX 4096
 
@@ -61,41 +62,18 @@ void cfp_gen_put(FILE *f, const char *s, size_t len)
     (void)fwrite(s, 1, len, f);
 }
 
-static int is_dir(const char *path)
-{
-    struct stat sb;
-
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-/* mkdir -p: creates each missing component of path. An existing component
- * that is not a directory fails with ENOTDIR from mkdir or from is_dir(). */
+/* The dataset directory, created with its parents; an empty or over-long
+ * path is a usage error (checked before anything is created). */
 static cfp_err make_dirs(const char *path, struct cfp_status *st)
 {
-    char buf[GEN_PATH_MAX];
     size_t n = strlen(path);
 
     if (n == 0)
         return cfp_status_set(st, CFP_ERR_USAGE, "dataset directory: empty path");
-    if (n >= sizeof(buf))
+    if (n >= CFP_PATH_MAX)
         return cfp_status_set(st, CFP_ERR_USAGE, "dataset directory: path longer than %d bytes",
-                              GEN_PATH_MAX - 1);
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0')
-            continue;
-        buf[i] = '\0';
-        if (mkdir(buf, 0777) != 0) {
-            int e = errno;
-            /* An existing non-directory is reported as ENOTDIR, the same
-             * message as for a path running through a regular file. */
-            if (e != EEXIST || !is_dir(buf))
-                return cfp_status_set(st, CFP_ERR_IO, "mkdir %s: %s", buf,
-                                      strerror(e == EEXIST ? ENOTDIR : e));
-        }
-        buf[i] = i < n ? '/' : '\0';
-    }
-    return CFP_ERR_OK;
+                              CFP_PATH_MAX - 1);
+    return cfp_mkdirs(path, st);
 }
 
 /* Flushes and closes f (always closed), turning any stream error into an

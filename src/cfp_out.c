@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfp_clock.h"
@@ -81,6 +82,39 @@ void cfp_out_name(int64_t index, const char *url, const char *ext, char *name, s
     if (size > 32 && strlen(stem) > size - 32)
         stem[size - 32] = '\0';
     (void)snprintf(name, size, "%06lld_%s.%s", (long long)index, stem, ext);
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+cfp_err cfp_mkdirs(const char *dir, struct cfp_status *st)
+{
+    char buf[CFP_PATH_MAX];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof(buf))
+        return cfp_status_set(st, CFP_ERR_IO, "mkdir '%s': empty or longer than %d bytes", dir,
+                              CFP_PATH_MAX - 1);
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0) {
+            int e = errno;
+            /* An existing non-directory is reported as ENOTDIR, the same
+             * message as for a path running through a regular file. */
+            if (e != EEXIST || !is_dir(buf))
+                return cfp_status_set(st, CFP_ERR_IO, "mkdir %s: %s", buf,
+                                      strerror(e == EEXIST ? ENOTDIR : e));
+        }
+        buf[i] = i < n ? '/' : '\0';
+    }
+    return CFP_ERR_OK;
 }
 
 cfp_err cfp_out_open(const char *dir, const char *name, struct cfp_out **out,

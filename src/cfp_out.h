@@ -24,6 +24,12 @@
  * truncates the stem, never the index or extension (size >= 32 required). */
 void cfp_out_name(int64_t index, const char *url, const char *ext, char *name, size_t size);
 
+/* mkdir -p: creates dir and its missing parents (mode 0777 less the umask).
+ * An existing component that is not a directory fails with ENOTDIR, so a
+ * regular file where the output directory should be is caught here rather
+ * than at the first output. */
+cfp_err cfp_mkdirs(const char *dir, struct cfp_status *st);
+
 struct cfp_out;
 
 /* Creates the temporary file for final path dir/name. Caller ends it with

@@ -13,30 +13,11 @@
 #include "cfp_h5.h"
 #include "cfp_log.h"
 #include "cfp_mem.h"
+#include "cfp_out.h"
 #include "cfp_progress.h"
 #include "cfp_report.h"
 #include "cfp_server.h"
 #include "cfp_urllist.h"
-
-cfp_err cfp_mkdirs(const char *dir, struct cfp_status *st)
-{
-    char path[CFP_PATH_MAX];
-    size_t n = strlen(dir);
-
-    if (n == 0 || n >= sizeof(path))
-        return cfp_status_set(st, CFP_ERR_IO, "create directory '%s': bad path", dir);
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        path[i] = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return cfp_status_set(st, CFP_ERR_IO, "create directory %s: %s", path,
-                                  strerror(errno));
-        path[i] = i == n ? '\0' : '/';
-    }
-    return CFP_ERR_OK;
-}
 
 static int name_cmp(const struct dirent **a, const struct dirent **b)
 {

@@ -38,8 +38,6 @@ struct cfp_run_cfg {
  * the directory in byte order (the manifest itself excluded). */
 cfp_err cfp_run_write_manifest(const char *dataset_dir, struct cfp_status *st);
 
-/* Creates dir and its parents (mode 0755); succeeds if it exists. */
-cfp_err cfp_mkdirs(const char *dir, struct cfp_status *st);
 
 /* An open run: source, results file and run group, progress display. The
  * MPI layer drives the engines between cfp_run_open() and cfp_run_close();

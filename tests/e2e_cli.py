@@ -44,6 +44,8 @@ def main():
     expect(["--mode", "sequential", "--dataset-dir", os.path.join(work, "nodata"),
             "--results", os.path.join(work, "r.h5"), "--output-dir", os.path.join(work, "o")], 3,
            err_has="--generate-dataset")
+    expect(["--mode", "sequential", "--input", lst, "--results", os.path.join(work, "r.h5"),
+            "--output-dir", notdir], 3, err_has="Not a directory")
     expect(["report", notdir], 3, err_has="cfp: report")
     expect(["serve", "--root", os.path.join(work, "nodir")], 3, err_has="cfp: serve")
     # A list whose only task fails: exit 1.
