@@ -39,9 +39,7 @@ static bool safe_byte(unsigned char c)
            c == '.' || c == '_' || c == '-';
 }
 
-/* Finds the last path segment of url: after the scheme and authority, before
- * any query or fragment. Sets *len. */
-static const char *url_last_segment(const char *url, size_t *len)
+const char *cfp_out_url_segment(const char *url, size_t *len)
 {
     const char *p = strstr(url, "://");
     const char *end, *seg;
@@ -62,7 +60,7 @@ void cfp_out_name(int64_t index, const char *url, const char *ext, char *name, s
 {
     char stem[OUT_STEM_MAX + 1];
     size_t len, n = 0, i;
-    const char *seg = url_last_segment(url, &len);
+    const char *seg = cfp_out_url_segment(url, &len);
     const char *dot = NULL;
 
     for (i = 0; i < len; i++)

@@ -19,6 +19,11 @@
 #include "cfp_err.h"
 #include "cfp_record.h"
 
+/* The last path segment of url (after scheme and authority, before any
+ * query or fragment); *len is its length, 0 when the URL has no path. The
+ * result points into url. */
+const char *cfp_out_url_segment(const char *url, size_t *len);
+
 /* Writes the output file name for task index and url into name[size].
  * ext is without the dot ("png", "json"). Never fails: too small a buffer
  * truncates the stem, never the index or extension (size >= 32 required). */

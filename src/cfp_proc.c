@@ -36,20 +36,15 @@ struct cfp_proc {
 /* The lowercased extension of the URL's last path segment, "" if none. */
 static void url_ext(const char *url, char *ext, size_t size)
 {
-    const char *p = strstr(url, "://");
-    const char *end, *dot = NULL;
-    size_t n = 0;
+    size_t len, n = 0;
+    const char *seg = cfp_out_url_segment(url, &len);
+    const char *dot = NULL;
 
-    p = p ? p + 3 : url;
-    end = p + strcspn(p, "?#");
-    for (const char *q = p; q < end; q++) {
-        if (*q == '/')
-            dot = NULL;
-        else if (*q == '.')
-            dot = q;
-    }
+    for (size_t i = 0; i < len; i++)
+        if (seg[i] == '.')
+            dot = seg + i;
     if (dot)
-        for (const char *q = dot + 1; q < end && n + 1 < size; q++)
+        for (const char *q = dot + 1; q < seg + len && n + 1 < size; q++)
             ext[n++] = (char)((*q >= 'A' && *q <= 'Z') ? *q + 32 : *q);
     ext[n] = '\0';
 }
