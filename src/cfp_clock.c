@@ -55,12 +55,24 @@ void cfp_rusage(double *user_s, double *sys_s, int64_t *peak_rss_kb)
     *peak_rss_kb = hwm > 0 ? hwm : (int64_t)ru.ru_maxrss; /* both KiB on Linux */
 }
 
-void cfp_iso8601_now(char *buf, unsigned size)
+cfp_err cfp_iso8601(int64_t t, char *out, size_t size)
 {
-    time_t t = time(NULL);
+    time_t tt = (time_t)t;
     struct tm tm;
 
-    gmtime_r(&t, &tm);
-    if (strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 && size > 0)
-        buf[0] = '\0';
+    if (size > 0)
+        out[0] = '\0';
+    if (!gmtime_r(&tt, &tm))
+        return CFP_ERR_TOO_BIG;
+    if (strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        if (size > 0)
+            out[0] = '\0';
+        return CFP_ERR_TOO_BIG;
+    }
+    return CFP_ERR_OK;
+}
+
+void cfp_iso8601_now(char *buf, unsigned size)
+{
+    (void)cfp_iso8601((int64_t)time(NULL), buf, size);
 }

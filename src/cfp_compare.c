@@ -142,8 +142,5 @@ cfp_err cfp_compare_run(const struct cfp_compare_cfg *cfg, bool *failed, bool *i
     }
     if (err || cfg->no_report)
         return err;
-    err = cfp_report_write(cfg->base.results_path, cfg->base.report_path, st);
-    if (err)
-        return err;
-    return cfp_report_outputs_identical(cfg->base.results_path, identical, st);
+    return cfp_report_write(cfg->base.results_path, cfg->base.report_path, identical, st);
 }

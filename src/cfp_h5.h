@@ -52,13 +52,6 @@ struct cfp_run_info {
     int64_t peak_rss_kb, tasks, ok, failed, bytes_in, bytes_out;
 };
 
-/* Zeroes *info and sets started to the current UTC time (ISO 8601). */
-void cfp_h5_run_info_init(struct cfp_run_info *info);
-
-/* Formats t (seconds since the epoch) as "YYYY-MM-DDTHH:MM:SSZ" into out
- * (at least 21 bytes; 32 recommended). Returns CFP_ERR_TOO_BIG if out is too
- * small (out then holds ""). */
-cfp_err cfp_h5_iso8601(int64_t t, char *out, size_t size);
 
 /* Opens path for appending runs; creates it with the root attributes if it
  * does not exist (the parent directory must exist). On success *out is a new

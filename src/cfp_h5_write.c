@@ -44,29 +44,6 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-cfp_err cfp_h5_iso8601(int64_t t, char *out, size_t size)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-
-    if (size > 0)
-        out[0] = '\0';
-    if (!gmtime_r(&tt, &tm))
-        return CFP_ERR_TOO_BIG;
-    if (strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-        if (size > 0)
-            out[0] = '\0';
-        return CFP_ERR_TOO_BIG;
-    }
-    return CFP_ERR_OK;
-}
-
-void cfp_h5_run_info_init(struct cfp_run_info *info)
-{
-    memset(info, 0, sizeof(*info));
-    (void)cfp_h5_iso8601((int64_t)time(NULL), info->started, sizeof(info->started));
-}
-
 /* Writes (creating if needed) the scalar attribute name of loc. val points
  * to an int32_t, int64_t or double, or is the NUL-terminated UTF-8 string. */
 static cfp_err put_attr(hid_t loc, const char *name, enum cfp_h5_kind kind, const void *val,

@@ -370,7 +370,8 @@ static void svg_path(const char *out_path, char *buf, size_t size)
     (void)snprintf(buf, size, "%.*s.svg", (int)(n < size - 5 ? n : size - 5), out_path);
 }
 
-cfp_err cfp_report_write(const char *results_path, const char *out_path, struct cfp_status *st)
+cfp_err cfp_report_write(const char *results_path, const char *out_path, bool *identical,
+                         struct cfp_status *st)
 {
     struct report rep;
     char tmp[CFP_PATH_MAX + 32], svg[CFP_PATH_MAX + 8];
@@ -379,6 +380,13 @@ cfp_err cfp_report_write(const char *results_path, const char *out_path, struct 
 
     if (err)
         goto out_free_runs;
+    if (identical) {
+        int nmodes;
+        *identical = true;
+        for (int i = 0; i < rep.nwl; i++)
+            if (!workload_identical(&rep.wl[i], &nmodes))
+                *identical = false;
+    }
     (void)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", out_path, (long)getpid());
     rep.f = to_stdout ? stdout : fopen(tmp, "w");
     if (!rep.f) {
@@ -398,21 +406,6 @@ cfp_err cfp_report_write(const char *results_path, const char *out_path, struct 
         err = report_write_svg(&rep, svg, st);
     }
 out_free_runs:
-    cfp_free(rep.runs);
-    return err;
-}
-
-cfp_err cfp_report_outputs_identical(const char *results_path, bool *identical,
-                                     struct cfp_status *st)
-{
-    struct report rep;
-    cfp_err err = load(&rep, results_path, st);
-    int nmodes;
-
-    *identical = true;
-    for (int i = 0; !err && i < rep.nwl; i++)
-        if (!workload_identical(&rep.wl[i], &nmodes))
-            *identical = false;
     cfp_free(rep.runs);
     return err;
 }

@@ -18,14 +18,13 @@
 
 /* Reads results_path and writes the report to out_path, through a temporary
  * file renamed into place ("-" writes to stdout), and the chart beside it
- * (out_path with ".txt" replaced by ".svg", or ".svg" appended). */
-cfp_err cfp_report_write(const char *results_path, const char *out_path, struct cfp_status *st);
-
-/* Sets *identical to whether, for every workload, the newest runs of all
- * modes recorded the same status and output digest for every task index.
- * Streams the rows (an order-independent fingerprint per run), so memory
- * does not depend on the number of tasks. */
-cfp_err cfp_report_outputs_identical(const char *results_path, bool *identical,
-                                     struct cfp_status *st);
+ * (out_path with ".txt" replaced by ".svg", or ".svg" appended).
+ * identical, when not NULL, is set to whether, for every workload, the
+ * newest runs of all modes recorded the same status and output digest for
+ * every task index (from an order-independent fingerprint of each run's
+ * rows, computed in the same pass: memory does not depend on the number of
+ * tasks). */
+cfp_err cfp_report_write(const char *results_path, const char *out_path, bool *identical,
+                         struct cfp_status *st);
 
 #endif

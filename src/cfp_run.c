@@ -218,7 +218,7 @@ cfp_err cfp_run_close(struct cfp_run_ctx *ctx, const struct cfp_engine_stats *st
             (long long)stats->tasks, (long long)stats->failed, ctx->info.wall_s);
     run_release(ctx);
     if (!err && ctx->cfg.report_path)
-        err = cfp_report_write(ctx->cfg.results_path, ctx->cfg.report_path, st);
+        err = cfp_report_write(ctx->cfg.results_path, ctx->cfg.report_path, NULL, st);
     return err;
 }
 

@@ -522,7 +522,7 @@ static int cmd_report(int argc, char **argv)
                        slash ? (int)(slash - in + 1) : 0, in);
         out = buf;
     }
-    if (cfp_report_write(argv[optind], out, &st)) {
+    if (cfp_report_write(argv[optind], out, NULL, &st)) {
         fprintf(stderr, "cfp: report: %s\n", st.msg);
         return CFP_EXIT_FATAL;
     }
