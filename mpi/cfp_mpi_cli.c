@@ -154,8 +154,8 @@ int cfp_cmd_compare_matrix(struct opts *o, struct cfp_compare_cfg *cc)
                     ok = err == CFP_ERR_OK;
                 MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
             }
-    if (rank == 0 && ok && !(err = cfp_report_write(cc->base.results_path, cc->base.report_path, &st)))
-        err = cfp_report_outputs_identical(cc->base.results_path, &identical, &st);
+    if (rank == 0 && ok)
+        err = cfp_report_write(cc->base.results_path, cc->base.report_path, &identical, &st);
     cfp_mpi_finalize(&comm);
     cfp_fetch_global_cleanup();
     if (rank != 0)
