@@ -13,6 +13,7 @@
 #include "cfp_fetch.h"
 #include "cfp_mpi.h"
 #include "cfp_report.h"
+#include "cfp_stop.h"
 
 /* Appends "--opt value" for the limits a child run must share. */
 static int push_limits(const struct opts *o, char **av, int n, char bufs[][32])
@@ -207,10 +208,6 @@ int cfp_cmd_mpi(struct opts *o, int argc, char **argv)
         return CFP_EXIT_FATAL;
     }
     if (!root)
-        return CFP_EXIT_OK;
-    if (!o->quiet)
-        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed; results %s, report %s\n",
-                (long long)stats.tasks, (long long)stats.ok, (long long)stats.failed, o->results,
-                o->report);
-    return stats.failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
+        return cfp_stop_requested() ? CFP_EXIT_STOPPED : CFP_EXIT_OK;
+    return cfp_cli_run_exit(&stats, o->results, o->report, o->quiet);
 }

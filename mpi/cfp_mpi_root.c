@@ -6,24 +6,14 @@
  * that calls MPI here); the local engine runs on its own thread(s) and meets
  * the service thread only through `mu`. */
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <time.h>
 
 #include "cfp_clock.h"
 #include "cfp_log.h"
 #include "cfp_mem.h"
+#include "cfp_stop.h"
 #include "cfp_mpi_internal.h"
-
-/* Set by SIGTERM/SIGINT (mpirun sends SIGTERM to every rank when one dies):
- * rank 0 then stops dispatching and closes the run, so what finished is
- * saved before mpirun's follow-up SIGKILL. */
-static volatile sig_atomic_t root_stop;
-
-static void on_root_signal(int sig)
-{
-    root_stop = sig;
-}
 
 struct rank_state {
     int64_t tasks;       /* records received from the rank */
@@ -43,7 +33,7 @@ struct root {
     int consumers;               /* ranks that process tasks */
     struct cfp_run_ctx *ctx;     /* NULL when the run could not be opened */
     const struct cfp_mpi_opts *mo;
-    pthread_mutex_t mu;          /* guards ctx->src, ctx->prog.sink, stats, ranks[], dispatched,
+    pthread_mutex_t mu;          /* guards ctx->src, ctx->sink, stats, ranks[], dispatched,
                                     src_done, err, st; taken by the service thread and by the
                                     local engine's source and sink */
     struct cfp_engine_stats *stats;
@@ -97,7 +87,7 @@ static cfp_err push_locked(struct root *r, int rank, const struct cfp_record *re
     cfp_status_clear(&st);
     cfp_engine_stats_add(r->stats, rec);
     r->ranks[rank].tasks++;
-    err = r->ctx->prog.sink.push(&r->ctx->prog.sink, rec, &st);
+    err = r->ctx->sink.push(&r->ctx->sink, rec, &st);
     if (err)
         fail_locked(r, err, st.msg);
     return err;
@@ -313,23 +303,25 @@ static bool serve(struct root *r)
      * almost no CPU (it shares the cores with the engines) while a busy one
      * is answered at once. Blocking MPI calls would spin a core instead. */
     long nap_ns = 50 * 1000;
+    bool flushed = false;
 
     while (!all_finished(r)) {
         double t0;
         for (int i = 1; i < r->size; i++)
             reap_send(&r->ranks[i], false);
-        if (root_stop) {
-            char msg[64];
+        if (cfp_stop_requested() && !flushed) {
+            /* A stop (cfp_stop.h): the source now ends, so workers are told
+             * "no more work" and finish what they hold. Write what is
+             * buffered at once: under mpirun a SIGTERM is followed by a
+             * SIGKILL a few seconds later (and a rank's death by SIGTERM to
+             * all); later records are written batch by batch. */
             struct cfp_status fst;
-            (void)snprintf(msg, sizeof(msg), "stopped by signal %d", (int)root_stop);
             cfp_status_clear(&fst);
             pthread_mutex_lock(&r->mu);
-            fail_locked(r, CFP_ERR_INTERNAL, msg);
-            /* mpirun follows SIGTERM with SIGKILL: write what is buffered now. */
             if (r->ctx)
                 (void)cfp_h5_flush(r->ctx->h5, &fst);
             pthread_mutex_unlock(&r->mu);
-            return false;
+            flushed = true;
         }
         t0 = cfp_now();
         if (service_one(r)) {
@@ -440,8 +432,6 @@ cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
     cfp_err err;
 
     memset(stats, 0, sizeof(*stats));
-    signal(SIGTERM, on_root_signal);
-    signal(SIGINT, on_root_signal);
     err = root_init(&r, comm, mo, stats, st);
     rcfg.ranks = r.size;
     if (!err && (err = cfp_run_open(&rcfg, r.ctx, st)) != CFP_ERR_OK) {
@@ -469,11 +459,12 @@ cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
     cfp_log(CFP_LOG_INFO, "rank 0 dispatcher: %lld messages handled in %.3f s of %.3f s wall (%.1f%%)",
             (long long)r.messages, r.dispatch_s, cfp_now() - r.ctx->t0,
             100.0 * r.dispatch_s / (cfp_now() - r.ctx->t0 > 0 ? cfp_now() - r.ctx->t0 : 1));
+    cfp_run_final_stats(r.ctx, stats);
     err = cfp_run_close(r.ctx, stats, r.err, st);
 out_free:
     pthread_mutex_destroy(&r.mu);
     root_free(&r);
-    if (!alive && !root_stop) {
+    if (!alive) {
         /* The silent rank may never answer: MPI cannot finalise with it.
          * Everything finished is in the results file by now. */
         fprintf(stderr, "cfp: %s\n", st->msg);

@@ -13,6 +13,7 @@
 #include "cfp_clock.h"
 #include "cfp_log.h"
 #include "cfp_mem.h"
+#include "cfp_stop.h"
 #include "cfp_mpi_internal.h"
 #include "cfp_out.h"
 
@@ -118,6 +119,15 @@ static cfp_err source_next(struct cfp_source *src, struct cfp_task *t, bool *don
     struct mpi_source *s = src->ctx;
     long long rec;
 
+    if (cfp_stop_requested() && !s->done) {
+        /* Stop: take no new task. The request in flight is answered first
+         * (MPI needs it completed); tasks in hand are abandoned without a
+         * record, so --resume does them. */
+        if (s->pending && source_poll(s, true, st))
+            return st->code;
+        s->count = 0;
+        s->done = true;
+    }
     /* The engine needs a task now: take one from the buffer, or ask and wait
      * (a pending prefetch may come back LATER; then ask again, blocking). */
     while (s->count == 0 && !s->done) {

@@ -6,6 +6,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "cfp_engine.h"
+#include "cfp_stop.h"
 
 bool cfp_cli_u64(const char *option, const char *s, uint64_t min, uint64_t max,
                  bool allow_suffix, uint64_t *out)
@@ -65,4 +69,24 @@ int cfp_cli_usage_error(const char *fmt, ...)
     va_end(ap);
     fputs("\nTry 'cfp --help' for more information.\n", stderr);
     return CFP_EXIT_USAGE;
+}
+
+int cfp_cli_run_exit(const struct cfp_engine_stats *s, const char *results, const char *report,
+                     bool quiet)
+{
+    if (cfp_stop_requested()) {
+        /* Always said, also with --quiet: a batch log must show why the
+         * job ended early and what to do. */
+        fprintf(stderr,
+                "cfp: stopped by %s: %lld tasks recorded (%lld ok, %lld failed), %lld in flight "
+                "abandoned; results %s; finish with the same command and --resume\n",
+                cfp_stop_signal() ? strsignal(cfp_stop_signal()) : "request",
+                (long long)s->tasks, (long long)s->ok, (long long)s->failed,
+                (long long)s->abandoned, results);
+        return CFP_EXIT_STOPPED;
+    }
+    if (!quiet)
+        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed; results %s, report %s\n",
+                (long long)s->tasks, (long long)s->ok, (long long)s->failed, results, report);
+    return s->failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
 }

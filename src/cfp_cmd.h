@@ -26,6 +26,7 @@ struct opts {
     enum cfp_workload_set workload_set;
     const char *workloads_dir;
     int workers, concurrency; /* 0 = the mode's default */
+    double grace_s;           /* --grace: see cfp_stop.h */
     struct cfp_gen_opts gen;
     struct cfp_run_cfg run_cfg;
     const char *output_dir, *results, *report;

@@ -29,6 +29,10 @@ bool cfp_mode_parse(const char *s, enum cfp_mode *m)
 
 void cfp_engine_stats_add(struct cfp_engine_stats *s, const struct cfp_record *r)
 {
+    if (r->code == CFP_ERR_STOPPED) {
+        s->abandoned++;
+        return;
+    }
     s->tasks++;
     if (r->code == CFP_ERR_OK)
         s->ok++;

@@ -52,9 +52,10 @@ struct cfp_engine_opts {
 /* Defaults from the machine's cores for mode m (see README, "Engines"). */
 void cfp_engine_defaults(enum cfp_mode m, struct cfp_engine_opts *eo);
 
-/* What a run counted; filled by the engine. */
+/* What a run counted; filled by the engine. abandoned: tasks cut short by a
+ * stop (CFP_ERR_STOPPED, see cfp_stop.h), not in tasks/ok/failed. */
 struct cfp_engine_stats {
-    int64_t tasks, ok, failed, bytes_in, bytes_out;
+    int64_t tasks, ok, failed, bytes_in, bytes_out, abandoned;
 };
 
 /* Adds r to the counts in s. Not thread-safe: callers serialise (engines

@@ -20,8 +20,9 @@
 #include "cfp_async_internal.h"
 #include "cfp_clock.h"
 #include "cfp_log.h"
-#include "cfp_proc.h"
 #include "cfp_mem.h"
+#include "cfp_proc.h"
+#include "cfp_stop.h"
 
 /* Longest sleep in curl_multi_poll with no retry due: only a bound, since
  * libcurl's own timers, socket activity and pool wakeups end it sooner. */
@@ -267,7 +268,12 @@ static void xfer_done(struct cfp_async_loop *l, struct slot *s, CURLcode rc)
 
     cfp_status_clear(&st);
     err = cfp_fetch_xfer_done(&s->x, s->job.task.url, rc, &transient, &s->res, &st);
-    if (err && transient && s->res.attempts <= fc->retries) {
+    if (err && transient && s->res.attempts <= fc->retries && cfp_stop_requested()) {
+        cfp_status_clear(&st); /* a retry would outlive the stop: abandon */
+        err = cfp_status_set(&st, CFP_ERR_STOPPED,
+                             "GET %s: abandoned before a retry: the run was stopped",
+                             s->job.task.url);
+    } else if (err && transient && s->res.attempts <= fc->retries) {
         /* Retry-After is read from the handle, so before it is removed. */
         s->due = cfp_now() + cfp_fetch_retry_delay(s->h, fc, s->res.attempts);
         curl_multi_remove_handle(l->multi, s->h);
@@ -291,6 +297,18 @@ static void retries_start(struct cfp_async_loop *l)
 
     while (*pp) {
         struct slot *s = *pp;
+        if (cfp_stop_requested()) {
+            struct cfp_status st;
+            *pp = s->next;
+            s->next = NULL;
+            cfp_status_clear(&st);
+            xfer_finished(l, s,
+                          cfp_status_set(&st, CFP_ERR_STOPPED,
+                                         "GET %s: abandoned before a retry: the run was stopped",
+                                         s->job.task.url),
+                          &st);
+            continue;
+        }
         if (s->due > now) {
             pp = &s->next;
             continue;

@@ -34,6 +34,7 @@
     X(CSV, "bad CSV data")                                                             \
     X(HDF5, "HDF5 error")                                                              \
     X(SERVER, "server error")                                                          \
+    X(STOPPED, "stopped before finishing")                                             \
     X(INTERNAL, "internal error")
 
 #define CFP_ENUM_(name, text) CFP_ERR_##name,

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cfp_mem.h"
+#include "cfp_stop.h"
 
 #define FETCH_MAX_REDIRS      5
 #define FETCH_RETRY_AFTER_MAX 30.0
@@ -57,6 +58,16 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     return x->sink_err ? 0 : len;
 }
 
+/* libcurl progress callback: aborts the transfer once a stop's grace period
+ * is over. libcurl calls it about once a second even when no data flows, so
+ * a stalled server cannot hold a stop up. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)ud, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return cfp_stop_abandon() ? 1 : 0;
+}
+
 void cfp_fetch_setup_handle(CURL *h, const struct cfp_fetch_cfg *cfg, CURLSH *share)
 {
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -71,6 +82,8 @@ void cfp_fetch_setup_handle(CURL *h, const struct cfp_fetch_cfg *cfg, CURLSH *sh
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_bytes);
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     if (cfg->cacert)
         curl_easy_setopt(h, CURLOPT_CAINFO, cfg->cacert);
     if (cfg->insecure) {
@@ -213,6 +226,8 @@ static cfp_err attempt_result(const struct cfp_fetch_xfer *x, const char *url, C
     const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
 
     *transient = false;
+    if (rc == CURLE_ABORTED_BY_CALLBACK && cfp_stop_abandon())
+        return cfp_status_set(st, CFP_ERR_STOPPED, "GET %s: abandoned: the run was stopped", url);
     if (x->sink_err)
         return x->sink_err; /* the sink wrote its own message */
     if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED)
@@ -287,6 +302,12 @@ cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_f
         rc = curl_easy_perform(f->h);
         cfp_status_clear(&tmp);
         err = cfp_fetch_xfer_done(&x, url, rc, &transient, res, &tmp);
+        if (err && transient && attempt < f->cfg.retries && cfp_stop_requested()) {
+            /* A retry would outlive the stop: abandon, --resume tries again. */
+            err = cfp_status_set(st, CFP_ERR_STOPPED,
+                                 "GET %s: abandoned before a retry: the run was stopped", url);
+            break;
+        }
         if (!err || !transient || attempt >= f->cfg.retries) {
             if (err && !x.sink_err)
                 cfp_status_set(st, tmp.code, "%s", tmp.msg);

@@ -46,8 +46,11 @@ struct cfp_run_info {
     char mode[32], engine[32], workload[32];
     char started[32]; /* ISO 8601 UTC, "2024-05-01T12:00:00Z" */
     char input[CFP_PATH_MAX], output_dir[CFP_PATH_MAX];
+    char input_sha256[65]; /* SHA-256 of the URL list (or manifest), "" unknown */
+    char shard[32];        /* "K/N" when the run did one shard of the list, else "" */
     int32_t ranks, workers, concurrency, latency_ms, max_side;
     int32_t complete; /* 0 until the run ended cleanly, then 1 */
+    int32_t sessions; /* processes that worked on the run: 1, plus one per --resume */
     double wall_s, cpu_user_s, cpu_sys_s;
     int64_t peak_rss_kb, tasks, ok, failed, bytes_in, bytes_out;
 };
@@ -71,6 +74,12 @@ cfp_err cfp_h5_open(const char *path, struct cfp_h5 **out, struct cfp_status *st
  * open, mode is invalid or run_id is too small. */
 cfp_err cfp_h5_run_begin(struct cfp_h5 *h, const struct cfp_run_info *info, char *run_id,
                          size_t run_id_size, struct cfp_status *st);
+
+/* Makes the existing run run_id current again, to append to it (--resume):
+ * new rows go after the ones in the file, and its complete attribute is set
+ * to 0 until cfp_h5_run_end(). CFP_ERR_USAGE if a run is open or there is
+ * no such run. */
+cfp_err cfp_h5_run_reopen(struct cfp_h5 *h, const char *run_id, struct cfp_status *st);
 
 /* Buffers a copy of r for the current run. The buffer is written when it
  * holds CFP_H5_BATCH rows or when more than CFP_H5_FLUSH_S seconds passed

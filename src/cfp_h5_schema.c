@@ -27,6 +27,7 @@ const struct cfp_h5_attr cfp_h5__run_attrs[] = {
     ATTR(wall_s, CFP_H5_F64),      ATTR(cpu_user_s, CFP_H5_F64), ATTR(cpu_sys_s, CFP_H5_F64),
     ATTR(peak_rss_kb, CFP_H5_I64), ATTR(tasks, CFP_H5_I64),      ATTR(ok, CFP_H5_I64),
     ATTR(failed, CFP_H5_I64),      ATTR(bytes_in, CFP_H5_I64),   ATTR(bytes_out, CFP_H5_I64),
+    ATTR(input_sha256, CFP_H5_STR), ATTR(shard, CFP_H5_STR),     ATTR(sessions, CFP_H5_I32),
 };
 const size_t cfp_h5__run_attr_count = sizeof(cfp_h5__run_attrs) / sizeof(cfp_h5__run_attrs[0]);
 

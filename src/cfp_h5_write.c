@@ -403,6 +403,51 @@ out_delete_run:
     return err;
 }
 
+cfp_err cfp_h5_run_reopen(struct cfp_h5 *h, const char *run_id, struct cfp_status *st)
+{
+    static const int32_t zero = 0;
+    hid_t run, ds = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    hsize_t n = 0;
+    cfp_err err = CFP_ERR_OK;
+
+    cfp_h5__quiet();
+    if (!h || !run_id)
+        return cfp_status_set(st, CFP_ERR_USAGE, "cfp_h5_run_reopen: NULL argument");
+    if (h->run >= 0)
+        return cfp_status_set(st, CFP_ERR_USAGE, "results file %s: run %s is still open", h->path,
+                              h->run_id);
+    if (strlen(run_id) >= sizeof(h->run_id) || H5Lexists(h->runs, run_id, H5P_DEFAULT) <= 0)
+        return cfp_status_set(st, CFP_ERR_USAGE, "results file %s: no run %s", h->path, run_id);
+    run = H5Gopen2(h->runs, run_id, H5P_DEFAULT);
+    if (run >= 0)
+        ds = H5Dopen2(run, "tasks", H5P_DEFAULT);
+    if (ds >= 0)
+        space = H5Dget_space(ds);
+    if (space < 0 || H5Sget_simple_extent_dims(space, &n, NULL) != 1)
+        err = cfp_h5__fail(st, CFP_ERR_HDF5, "results file %s: reopen run %s", h->path, run_id);
+    if (!err)
+        err = put_attr(run, "complete", CFP_H5_I32, &zero, st);
+    if (!err && H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        err = cfp_h5__fail(st, CFP_ERR_HDF5, "results file %s: flush", h->path);
+    if (space >= 0)
+        H5Sclose(space);
+    if (err) {
+        if (ds >= 0)
+            H5Dclose(ds);
+        if (run >= 0)
+            H5Gclose(run);
+        return err;
+    }
+    h->run = run;
+    h->tasks = ds;
+    memcpy(h->run_id, run_id, strlen(run_id) + 1);
+    h->nbuf = 0;
+    h->nfile = n;
+    h->ranks_written = H5Lexists(run, "ranks", H5P_DEFAULT) > 0;
+    h->last_write = now_s();
+    return CFP_ERR_OK;
+}
+
 /* Points row at rec's strings; rec must outlive the write. */
 static void row_from_record(struct cfp_h5_row *row, const struct cfp_record *rec)
 {

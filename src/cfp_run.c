@@ -17,6 +17,8 @@
 #include "cfp_progress.h"
 #include "cfp_report.h"
 #include "cfp_server.h"
+#include "cfp_sha256.h"
+#include "cfp_stop.h"
 #include "cfp_urllist.h"
 
 static int name_cmp(const struct dirent **a, const struct dirent **b)
@@ -58,13 +60,27 @@ out_free_names:
     return err;
 }
 
-/* Counts the URL lines of path (for the progress total); -1 if unknown. */
-static int64_t count_tasks(const char *path)
+/* Whether task index is this run's to do: its shard, and not already done. */
+static bool selected(const struct cfp_run_cfg *cfg, const struct cfp_resume_set *done,
+                     int64_t index)
+{
+    enum cfp_resume_state v;
+
+    if (cfg->shard_n > 0 && index % cfg->shard_n != cfg->shard_k - 1)
+        return false;
+    v = done ? cfp_resume_set_get(done, index) : CFP_RESUME_NONE;
+    return v == CFP_RESUME_NONE || (v == CFP_RESUME_FAILED && cfg->retry_failed);
+}
+
+/* Counts the tasks of the list at path this run will do (for the progress
+ * total); -1 if unknown. */
+static int64_t count_tasks(const char *path, const struct cfp_run_cfg *cfg,
+                           const struct cfp_resume_set *done)
 {
     struct cfp_urllist *ul = NULL;
     struct cfp_task *t;
     int64_t n = 0;
-    bool done = false;
+    bool end = false;
 
     if (strcmp(path, "-") == 0)
         return -1;
@@ -73,11 +89,50 @@ static int64_t count_tasks(const char *path)
         cfp_free(t);
         return -1;
     }
-    while (cfp_urllist_next(ul, t, &done, NULL) == CFP_ERR_OK && !done)
-        n++;
+    while (cfp_urllist_next(ul, t, &end, NULL) == CFP_ERR_OK && !end)
+        n += selected(cfg, done, t->index);
     cfp_urllist_close(&ul);
     cfp_free(t);
     return n;
+}
+
+/* The source engines pull from: see struct cfp_run_ctx. */
+static cfp_err select_next(struct cfp_source *s, struct cfp_task *t, bool *end,
+                           struct cfp_status *st)
+{
+    struct cfp_run_ctx *ctx = s->ctx;
+
+    for (;;) {
+        cfp_err err;
+        if (cfp_stop_requested()) {
+            ctx->stopped = true;
+            *end = true;
+            return CFP_ERR_OK;
+        }
+        err = ctx->list.next(&ctx->list, t, end, st);
+        if (err || *end || selected(&ctx->cfg, ctx->done, t->index))
+            return err;
+        ctx->skipped++;
+    }
+}
+
+/* The sink engines push to: see struct cfp_run_ctx. */
+static cfp_err guard_push(struct cfp_sink *s, const struct cfp_record *r, struct cfp_status *st)
+{
+    struct cfp_run_ctx *ctx = s->ctx;
+    cfp_err err;
+
+    if (r->code == CFP_ERR_STOPPED) {
+        ctx->abandoned++;
+        return CFP_ERR_OK;
+    }
+    if (ctx->done) {
+        err = cfp_resume_set_put(ctx->done, r->index, r->code ? CFP_RESUME_FAILED : CFP_RESUME_OK,
+                                 st);
+        if (err)
+            return err;
+    }
+    return ctx->prog.sink.push(&ctx->prog.sink, r, st);
 }
 
 /* The HDF5 writer as a result sink. */
@@ -103,20 +158,23 @@ static void fill_info(const struct cfp_run_cfg *cfg, struct cfp_run_info *info)
     info->concurrency = cfg->engine.concurrency;
     info->latency_ms = cfg->input ? 0 : cfg->latency_ms;
     info->max_side = (int32_t)cfg->task.max_side;
+    info->sessions = 1;
+    if (cfg->shard_n > 0)
+        (void)snprintf(info->shard, sizeof(info->shard), "%d/%d", cfg->shard_k, cfg->shard_n);
 }
 
 /* Opens the task source: the URL list, or the dataset's manifest with every
  * name prefixed by the embedded server's base URL. */
-static cfp_err open_source(const struct cfp_run_cfg *cfg, struct cfp_server **srv,
-                           struct cfp_urllist **ul, int64_t *total, struct cfp_status *st)
+static cfp_err open_source(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx,
+                           struct cfp_status *st)
 {
     struct cfp_server_opts so = {0};
     char manifest[CFP_PATH_MAX], prefix[64];
     cfp_err err;
 
     if (cfg->input) {
-        *total = count_tasks(cfg->input);
-        return cfp_urllist_open(cfg->input, NULL, ul, st);
+        ctx->total = count_tasks(cfg->input, cfg, ctx->done);
+        return cfp_urllist_open(cfg->input, NULL, &ctx->ul, st);
     }
     (void)snprintf(manifest, sizeof(manifest), "%s/%s", cfg->dataset_dir, CFP_MANIFEST_NAME);
     if (access(manifest, R_OK) != 0)
@@ -126,39 +184,89 @@ static cfp_err open_source(const struct cfp_run_cfg *cfg, struct cfp_server **sr
                               cfg->dataset_dir, CFP_MANIFEST_NAME);
     so.root = cfg->dataset_dir;
     so.latency_ms = (unsigned)cfg->latency_ms;
-    err = cfp_server_start(&so, srv, st);
+    err = cfp_server_start(&so, &ctx->srv, st);
     if (err)
         return err;
-    (void)snprintf(prefix, sizeof(prefix), "http://127.0.0.1:%u/", cfp_server_port(*srv));
+    (void)snprintf(prefix, sizeof(prefix), "http://127.0.0.1:%u/", cfp_server_port(ctx->srv));
     cfp_log(CFP_LOG_INFO, "serving %s at %s (latency %d ms)", cfg->dataset_dir, prefix,
             cfg->latency_ms);
-    *total = count_tasks(manifest);
-    return cfp_urllist_open(manifest, prefix, ul, st);
+    ctx->total = count_tasks(manifest, cfg, ctx->done);
+    return cfp_urllist_open(manifest, prefix, &ctx->ul, st);
 }
 
-/* Completes info with what the run measured. */
-static void finish_info(struct cfp_run_info *info, const struct cfp_engine_stats *stats,
-                        double wall_s, double u0, double s0, bool complete)
+/* The list's path: the URL list, or the dataset's manifest. */
+static void list_path(const struct cfp_run_cfg *cfg, char *buf, size_t n)
 {
+    if (cfg->input)
+        (void)snprintf(buf, n, "%s", cfg->input);
+    else
+        (void)snprintf(buf, n, "%s/%s", cfg->dataset_dir, CFP_MANIFEST_NAME);
+}
+
+/* --resume: loads the last run of the results file and checks it is this
+ * run's to continue. Sets ctx->prior and ctx->done. */
+static cfp_err resume_prepare(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx,
+                              const char *list_sha, struct cfp_status *st)
+{
+    const struct cfp_run_info *pi = &ctx->prior.info;
+    char shard[32] = "";
+    cfp_err err;
+
+    if (cfg->input && strcmp(cfg->input, "-") == 0)
+        return cfp_status_set(st, CFP_ERR_USAGE,
+                              "--resume needs the URL list in a file (not stdin): the list is "
+                              "read again to skip what is done");
+    err = cfp_resume_load(cfg->results_path, &ctx->prior, &ctx->done, st);
+    if (err || !ctx->prior.found)
+        return err;
+    if (cfg->shard_n > 0)
+        (void)snprintf(shard, sizeof(shard), "%d/%d", cfg->shard_k, cfg->shard_n);
+    if (pi->input_sha256[0] && strcmp(pi->input_sha256, list_sha) != 0)
+        return cfp_status_set(st, CFP_ERR_USAGE,
+                              "--resume: run %s of %s was made from another URL list (SHA-256 "
+                              "%.12s..., now %.12s...): resume with the same list",
+                              ctx->prior.run_id, cfg->results_path, pi->input_sha256, list_sha);
+    if (strcmp(pi->shard, shard) != 0)
+        return cfp_status_set(st, CFP_ERR_USAGE,
+                              "--resume: run %s of %s did shard '%s', not '%s'", ctx->prior.run_id,
+                              cfg->results_path, pi->shard, shard);
+    if (ctx->prior.outputs_redo)
+        cfp_log(CFP_LOG_WARN, "resume: %lld ok tasks have a missing or changed output: redoing them",
+                (long long)ctx->prior.outputs_redo);
+    return CFP_ERR_OK;
+}
+
+/* Completes info with what the run measured; a resumed run adds this
+ * session to the earlier ones and counts its final view. */
+static void finish_info(struct cfp_run_ctx *ctx, const struct cfp_engine_stats *stats,
+                        bool complete)
+{
+    struct cfp_run_info *info = &ctx->info;
     double u1, s1;
     int64_t rss;
 
     cfp_rusage(&u1, &s1, &rss);
-    info->wall_s = wall_s;
-    info->cpu_user_s = u1 - u0;
-    info->cpu_sys_s = s1 - s0;
-    info->peak_rss_kb = rss;
-    info->tasks = stats->tasks;
-    info->ok = stats->ok;
-    info->failed = stats->failed;
-    info->bytes_in = stats->bytes_in;
-    info->bytes_out = stats->bytes_out;
+    info->wall_s += cfp_now() - ctx->t0;
+    info->cpu_user_s += u1 - ctx->u0 + ctx->other_user_s;
+    info->cpu_sys_s += s1 - ctx->s0 + ctx->other_sys_s;
+    info->peak_rss_kb = rss > info->peak_rss_kb ? rss : info->peak_rss_kb;
+    info->bytes_in += stats->bytes_in;
+    info->bytes_out += stats->bytes_out;
+    if (ctx->done) {
+        cfp_resume_set_count(ctx->done, &info->ok, &info->failed);
+        info->tasks = info->ok + info->failed;
+    } else {
+        info->tasks = stats->tasks;
+        info->ok = stats->ok;
+        info->failed = stats->failed;
+    }
     info->complete = complete ? 1 : 0;
 }
 
 /* Releases what cfp_run_open() acquired, in reverse order. */
 static void run_release(struct cfp_run_ctx *ctx)
 {
+    cfp_resume_set_free(&ctx->done);
     cfp_urllist_close(&ctx->ul);
     cfp_server_stop(&ctx->srv);
     cfp_h5_close(&ctx->h5);
@@ -166,6 +274,7 @@ static void run_release(struct cfp_run_ctx *ctx)
 
 cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, struct cfp_status *st)
 {
+    char list[CFP_PATH_MAX], list_sha[CFP_DIGEST_HEX] = "";
     int64_t rss0;
     cfp_err err;
 
@@ -175,21 +284,41 @@ cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, str
     err = cfp_mkdirs(cfg->task.output_dir, st);
     if (err)
         return err;
+    list_path(cfg, list, sizeof(list));
+    if (strcmp(list, "-") != 0 && access(list, R_OK) == 0 &&
+        (err = cfp_sha256_file(list, list_sha, st)) != CFP_ERR_OK)
+        return err;
+    if (cfg->resume && (err = resume_prepare(cfg, ctx, list_sha, st)) != CFP_ERR_OK)
+        goto out_release;
     err = cfp_h5_open(cfg->results_path, &ctx->h5, st);
     if (err)
-        return err;
-    err = open_source(cfg, &ctx->srv, &ctx->ul, &ctx->total, st);
+        goto out_release;
+    err = open_source(cfg, ctx, st);
     if (err)
         goto out_release;
-    fill_info(cfg, &ctx->info);
-    err = cfp_h5_run_begin(ctx->h5, &ctx->info, ctx->run_id, sizeof(ctx->run_id), st);
+    if (ctx->prior.found) {
+        ctx->info = ctx->prior.info;
+        ctx->info.sessions = (ctx->info.sessions > 0 ? ctx->info.sessions : 1) + 1;
+        (void)snprintf(ctx->run_id, sizeof(ctx->run_id), "%s", ctx->prior.run_id);
+        err = cfp_h5_run_reopen(ctx->h5, ctx->run_id, st);
+        cfp_log(CFP_LOG_INFO, "resuming run %s: %lld tasks to do", ctx->run_id,
+                (long long)ctx->total);
+    } else {
+        fill_info(cfg, &ctx->info);
+        (void)snprintf(ctx->info.input_sha256, sizeof(ctx->info.input_sha256), "%s", list_sha);
+        err = cfp_h5_run_begin(ctx->h5, &ctx->info, ctx->run_id, sizeof(ctx->run_id), st);
+        if (cfg->resume)
+            cfp_resume_set_free(&ctx->done); /* nothing to resume: an ordinary run */
+    }
     if (err)
         goto out_release;
     cfp_reset_peak_rss();
     cfp_rusage(&ctx->u0, &ctx->s0, &rss0);
     ctx->t0 = cfp_now();
     ctx->cfg.task.t0 = ctx->t0;
-    ctx->src = cfp_urllist_source(ctx->ul);
+    ctx->list = cfp_urllist_source(ctx->ul);
+    ctx->src = (struct cfp_source){select_next, ctx};
+    ctx->sink = (struct cfp_sink){guard_push, ctx};
     ctx->h5sink.push = h5_push;
     ctx->h5sink.ctx = ctx->h5;
     cfp_progress_init(&ctx->prog, &ctx->h5sink, cfg->progress_label ? cfg->progress_label
@@ -201,15 +330,21 @@ out_release:
     return err;
 }
 
+void cfp_run_final_stats(const struct cfp_run_ctx *ctx, struct cfp_engine_stats *stats)
+{
+    if (!ctx->done)
+        return;
+    cfp_resume_set_count(ctx->done, &stats->ok, &stats->failed);
+    stats->tasks = stats->ok + stats->failed;
+}
+
 cfp_err cfp_run_close(struct cfp_run_ctx *ctx, const struct cfp_engine_stats *stats,
                       cfp_err run_err, struct cfp_status *st)
 {
     cfp_err err;
 
     cfp_progress_end(&ctx->prog);
-    finish_info(&ctx->info, stats, cfp_now() - ctx->t0, ctx->u0, ctx->s0, run_err == CFP_ERR_OK);
-    ctx->info.cpu_user_s += ctx->other_user_s;
-    ctx->info.cpu_sys_s += ctx->other_sys_s;
+    finish_info(ctx, stats, run_err == CFP_ERR_OK && !ctx->stopped);
     /* Close the run even when it failed, so that what finished is kept. */
     err = cfp_h5_run_end(ctx->h5, &ctx->info, run_err ? NULL : st);
     if (run_err)
@@ -234,7 +369,8 @@ cfp_err cfp_run_job(const struct cfp_run_cfg *cfg, struct cfp_engine_stats *stat
     err = cfp_run_open(cfg, ctx, st);
     if (!err) {
         run_err = cfp_engine_run(cfg->mode, &cfg->engine, &ctx->cfg.task, &ctx->src,
-                                 &ctx->prog.sink, stats, st);
+                                 &ctx->sink, stats, st);
+        cfp_run_final_stats(ctx, stats);
         err = cfp_run_close(ctx, stats, run_err, st);
     }
     cfp_free(ctx);

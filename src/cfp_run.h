@@ -10,6 +10,7 @@
 #include "cfp_engine.h"
 #include "cfp_h5.h"
 #include "cfp_progress.h"
+#include "cfp_resume.h"
 #include "cfp_server.h"
 #include "cfp_task.h"
 #include "cfp_urllist.h"
@@ -28,6 +29,14 @@ struct cfp_run_cfg {
     const char *progress_label; /* NULL: the mode's name */
     int ranks;                  /* MPI ranks (recorded); 0 or 1 for local runs */
     enum cfp_mode rank_engine;  /* the engine each rank runs, for mode mpi */
+    /* --shard K/N: only tasks with index % shard_n == shard_k - 1; shard_n
+     * 0 = every task. */
+    int shard_k, shard_n;
+    /* --resume: continue the last run of results_path instead of starting
+     * one (a file without runs starts one): tasks whose final row is ok and
+     * whose output is intact are skipped; failed ones are done again unless
+     * retry_failed is false. */
+    bool resume, retry_failed;
 };
 
 /* Name of the list of dataset files, one relative name per line, written by
@@ -53,9 +62,22 @@ struct cfp_run_ctx {
     double u0, s0, t0;
     double other_user_s, other_sys_s; /* CPU time of other processes of the run (MPI
                                          ranks), added to this process's at close */
-    struct cfp_source src;      /* the URL list */
+    /* Engines pull from src and push to sink; one thread at a time each
+     * (struct cfp_source, struct cfp_sink). src reads the list through
+     * list, leaves out the tasks of other shards and those already done,
+     * and ends early when a stop is requested (cfp_stop.h). sink drops the
+     * records of abandoned tasks, keeps the final view when resuming, and
+     * passes the rest on to prog.sink: progress, then h5sink. */
+    struct cfp_source src;
+    struct cfp_sink sink;
+    struct cfp_source list;     /* the URL list */
     struct cfp_sink h5sink;     /* the HDF5 writer */
-    struct cfp_progress prog;   /* prog.sink: progress, then h5sink */
+    struct cfp_progress prog;
+    struct cfp_resume_prior prior; /* resume: the run continued */
+    struct cfp_resume_set *done;   /* resume: its final view, kept current; else NULL */
+    int64_t skipped;            /* tasks left out (other shards, already done) */
+    int64_t abandoned;          /* records of abandoned tasks dropped */
+    bool stopped;               /* a stop ended the source early */
 };
 
 /* Opens the run described by cfg into *ctx (caller-allocated; it is large).
@@ -63,13 +85,19 @@ struct cfp_run_ctx {
 cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx,
                      struct cfp_status *st);
 
+/* When the run resumes an earlier one, replaces the task counts of stats
+ * (this session's) by those of the run's final view (every session's), for
+ * the exit status and summary. */
+void cfp_run_final_stats(const struct cfp_run_ctx *ctx, struct cfp_engine_stats *stats);
+
 /* Records stats and the run's resource use, closes the run group (complete
  * only when run_err is OK), releases everything and writes the report.
  * Returns run_err if set, else the first error of closing. */
 cfp_err cfp_run_close(struct cfp_run_ctx *ctx, const struct cfp_engine_stats *stats,
                       cfp_err run_err, struct cfp_status *st);
 
-/* Runs cfg->mode over the input. On return stats holds the counts. Returns
+/* Runs cfg->mode over the input. On return stats holds the counts (when
+ * resuming, of the run's final view: every session together). Returns
  * an error only when the run could not be carried out (fatal); failed tasks
  * are counted in stats->failed. */
 cfp_err cfp_run_job(const struct cfp_run_cfg *cfg, struct cfp_engine_stats *stats,

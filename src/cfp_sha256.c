@@ -2,6 +2,8 @@
  * record; speed matters little (outputs are small). */
 #include "cfp_sha256.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -88,4 +90,25 @@ void cfp_sha256_final_hex(struct cfp_sha256 *c, char hex[65])
         hex[2 * i + 1] = digits[byte & 15];
     }
     hex[64] = '\0';
+}
+
+cfp_err cfp_sha256_file(const char *path, char hex[65], struct cfp_status *st)
+{
+    unsigned char buf[64 * 1024];
+    struct cfp_sha256 c;
+    FILE *f = fopen(path, "rb");
+    size_t n;
+    int bad;
+
+    if (!f)
+        return cfp_status_set(st, CFP_ERR_IO, "open %s: %s", path, strerror(errno));
+    cfp_sha256_init(&c);
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        cfp_sha256_update(&c, buf, n);
+    bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return cfp_status_set(st, CFP_ERR_IO, "read %s: I/O error", path);
+    cfp_sha256_final_hex(&c, hex);
+    return CFP_ERR_OK;
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cfp_err.h"
+
 struct cfp_sha256 {
     uint32_t h[8];
     uint64_t len;
@@ -17,5 +19,9 @@ void cfp_sha256_init(struct cfp_sha256 *c);
 void cfp_sha256_update(struct cfp_sha256 *c, const void *data, size_t len);
 /* Writes 64 lowercase hex digits and a NUL into hex[65]. */
 void cfp_sha256_final_hex(struct cfp_sha256 *c, char hex[65]);
+
+/* Digest of the whole file at path into hex[65]. CFP_ERR_IO (message in st)
+ * when it cannot be read. */
+cfp_err cfp_sha256_file(const char *path, char hex[65], struct cfp_status *st);
 
 #endif

@@ -7,6 +7,7 @@
 #include "cfp_clock.h"
 #include "cfp_mem.h"
 #include "cfp_proc.h"
+#include "cfp_stop.h"
 
 struct cfp_worker {
     const struct cfp_task_cfg *cfg;
@@ -70,6 +71,16 @@ bool cfp_task_begin(const struct cfp_task_cfg *cfg, int worker, const struct cfp
     return cfp_fetch_check_url(t->url, st) == CFP_ERR_OK;
 }
 
+/* A body fetched but not processed when a stop's grace period ends is
+ * abandoned (redone by --resume) rather than keeping the process alive. */
+static bool abandoned(struct cfp_status *st)
+{
+    if (!cfp_stop_abandon())
+        return false;
+    cfp_status_set(st, CFP_ERR_STOPPED, "abandoned before processing: the run was stopped");
+    return true;
+}
+
 void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
                             const char *content_type, const unsigned char *body, size_t len,
                             struct cfp_record *r)
@@ -77,7 +88,7 @@ void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_tas
     struct cfp_status st;
 
     cfp_status_clear(&st);
-    if (cfp_proc_whole(cfg, t, content_type, body, len, r, &st))
+    if (abandoned(&st) || cfp_proc_whole(cfg, t, content_type, body, len, r, &st))
         cfp_task_fail(r, &st);
 }
 
@@ -112,7 +123,7 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
         /* Text and CSV were processed as they arrived; what is left is the
          * image decode/resize/encode, the work that needs a core. */
         GATE(cfg, cpu_enter);
-        err = cfp_proc_finish(proc, r);
+        err = abandoned(&st) ? CFP_ERR_STOPPED : cfp_proc_finish(proc, r);
         GATE(cfg, cpu_leave);
     } else {
         memcpy(r->kind, cfp_proc_kind(proc), strlen(cfp_proc_kind(proc)) + 1);

@@ -1,10 +1,10 @@
 /* main.c - the cfp command line: the seed lab's commands (--generate-dataset,
  * --mode), plus `cfp serve` and `cfp report`. */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cfp_cli.h"
@@ -14,9 +14,11 @@
 #include "cfp_fetch.h"
 #include "cfp_gen.h"
 #include "cfp_log.h"
+#include "cfp_merge.h"
 #include "cfp_report.h"
 #include "cfp_run.h"
 #include "cfp_server.h"
+#include "cfp_stop.h"
 #ifdef CFP_WITH_MPI
 #include "cfp_mpi.h"
 #endif
@@ -32,6 +34,7 @@ static const char usage_text[] =
     "       cfp serve --root DIR [--port P] [--latency-ms L] [--bind ADDR]\n"
     "                 [--tls-cert PEM --tls-key PEM]\n"
     "       cfp report RESULTS.h5 [-o FILE]\n"
+    "       cfp merge [--report FILE] OUT.h5 IN.h5...   one run from the shards' runs\n"
     "\n"
     "Dataset:\n"
     "  -g, --generate-dataset   write a deterministic test dataset, then run --mode if given\n"
@@ -70,6 +73,14 @@ static const char usage_text[] =
     "      --timeout S          connect and stall timeout in seconds (default 30)\n"
     "      --latency-ms L       per-request latency of the loopback server (default 20)\n"
     "      --cacert FILE        CA certificates for https\n"
+    "\n"
+    "Clusters (see README, \"Running on a cluster\"):\n"
+    "      --shard K/N          do only tasks K, K+N, K+2N, ... of the list (1 <= K <= N)\n"
+    "      --resume             continue the last run of --results: skip tasks already ok\n"
+    "                           (output intact), redo failed and unfinished ones\n"
+    "      --no-retry-failed    with --resume: keep failed tasks as they are\n"
+    "      --grace S            on SIGTERM/SIGINT/SIGUSR1: stop taking tasks, let those in\n"
+    "                           flight finish for S seconds, then abandon them (default 30)\n"
     "      --insecure           do not verify https certificates\n"
     "\n"
     "  -q, --quiet              no progress line\n"
@@ -78,14 +89,16 @@ static const char usage_text[] =
     "  -V, --version            version\n"
     "\n"
     "Exit status: 0 all tasks ok, 1 some tasks failed, 2 usage error, 3 fatal error,\n"
-    "             4 --compare found that the modes' outputs differ.\n";
+    "             4 --compare found that the modes' outputs differ,\n"
+    "             5 stopped by a signal (finish with --resume).\n";
 
 enum {
     OPT_NUM_IMAGES = 256, OPT_NUM_TEXTS, OPT_NUM_CSV, OPT_SEED, OPT_REPORT, OPT_MAX_SIDE,
     OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_RETRIES, OPT_TIMEOUT, OPT_LATENCY, OPT_CACERT,
     OPT_INSECURE, OPT_PORT, OPT_ROOT, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_COMPARE,
     OPT_WORKLOAD, OPT_WORKLOADS_DIR, OPT_RANK_ENGINE, OPT_RANKS, OPT_NO_RANK0_WORK,
-    OPT_RANK_TIMEOUT, OPT_LABEL, OPT_NO_REPORT, OPT_PROFILE
+    OPT_RANK_TIMEOUT, OPT_LABEL, OPT_NO_REPORT, OPT_PROFILE, OPT_SHARD, OPT_RESUME,
+    OPT_NO_RETRY_FAILED, OPT_GRACE
 };
 
 
@@ -114,6 +127,9 @@ static const struct option main_longopts[] = {
     {"rank-timeout", required_argument, NULL, OPT_RANK_TIMEOUT},
     {"label", required_argument, NULL, OPT_LABEL},
     {"no-report", no_argument, NULL, OPT_NO_REPORT}, {"profile", required_argument, NULL, OPT_PROFILE},
+    {"shard", required_argument, NULL, OPT_SHARD}, {"resume", no_argument, NULL, OPT_RESUME},
+    {"no-retry-failed", no_argument, NULL, OPT_NO_RETRY_FAILED},
+    {"grace", required_argument, NULL, OPT_GRACE},
     {NULL, 0, NULL, 0}};
 
 static void opts_defaults(struct opts *o)
@@ -136,6 +152,27 @@ static void opts_defaults(struct opts *o)
     o->run_cfg.task.fetch.retries = 2;
     o->run_cfg.task.fetch.timeout_s = 30;
     o->run_cfg.task.fetch.backoff_s = 0.2;
+    o->run_cfg.retry_failed = true;
+    o->grace_s = 30;
+}
+
+/* --shard K/N */
+static bool parse_shard(const char *arg, struct cfp_run_cfg *r)
+{
+    char *end;
+    long k = strtol(arg, &end, 10), n;
+
+    if (end == arg || *end != '/')
+        goto bad;
+    n = strtol(end + 1, &end, 10);
+    if (*end || n < 1 || n > 1000000 || k < 1 || k > n)
+        goto bad;
+    r->shard_k = (int)k;
+    r->shard_n = (int)n;
+    return true;
+bad:
+    cfp_cli_usage_error("--shard: '%s' is not K/N with 1 <= K <= N", arg);
+    return false;
 }
 
 /* Parses an unsigned option value into *v; prints the error itself. */
@@ -199,6 +236,8 @@ static bool main_num_opt(struct opts *o, int c, const char *arg)
         return true;
     case OPT_RANK_TIMEOUT:
         return cfp_cli_seconds("--rank-timeout", arg, 1, 86400, &o->mpi.rank_timeout_s);
+    case OPT_GRACE:
+        return cfp_cli_seconds("--grace", arg, 0, 86400, &o->grace_s);
     default:
         return false;
     }
@@ -248,6 +287,9 @@ static bool main_opt(struct opts *o, int c, const char *arg)
         }
         return true;
     case OPT_NO_REPORT: o->no_report = true; return true;
+    case OPT_SHARD: return parse_shard(arg, &o->run_cfg);
+    case OPT_RESUME: o->run_cfg.resume = true; return true;
+    case OPT_NO_RETRY_FAILED: o->run_cfg.retry_failed = false; return true;
     case OPT_WORKLOADS_DIR: o->workloads_dir = arg; return true;
     case OPT_WORKLOAD:
         if (strcmp(arg, "io") == 0)
@@ -361,6 +403,8 @@ static int cmd_compare(struct opts *o)
     cfp_fetch_global_cleanup();
     fprintf(stderr, "cfp: compare: outputs %s across modes; report %s, chart beside it, results %s\n",
             identical ? "identical" : "DIFFER", o->report, o->results);
+    if (cfp_stop_requested())
+        return CFP_EXIT_STOPPED;
     if (!identical)
         return CFP_EXIT_DIFFER;
     return failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
@@ -416,6 +460,11 @@ static int cmd_main(int argc, char **argv)
     if (!finish_opts(&o))
         return CFP_EXIT_USAGE;
     cfp_log_setup(o.verbose >= 2 ? CFP_LOG_DEBUG : o.verbose ? CFP_LOG_INFO : CFP_LOG_WARN, -1);
+    if ((o.run_cfg.resume || o.run_cfg.shard_n) && (o.compare || !o.run))
+        return cfp_cli_usage_error("--resume and --shard go with --mode (one run), not --compare");
+    if (!o.run_cfg.retry_failed && !o.run_cfg.resume)
+        return cfp_cli_usage_error("--no-retry-failed goes with --resume");
+    cfp_stop_install(o.grace_s);
     if (o.compare)
         return cmd_compare(&o);
     if (o.run && o.run_cfg.mode == CFP_MODE_MPI)
@@ -430,19 +479,7 @@ static int cmd_main(int argc, char **argv)
         return CFP_EXIT_FATAL;
     }
     cfp_fetch_global_cleanup();
-    if (!o.quiet)
-        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed; results %s, report %s\n",
-                (long long)stats.tasks, (long long)stats.ok, (long long)stats.failed, o.results,
-                o.report);
-    return stats.failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
-}
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_stop_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
+    return cfp_cli_run_exit(&stats, o.results, o.report, o.quiet);
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -485,13 +522,12 @@ static int cmd_serve(int argc, char **argv)
         fprintf(stderr, "cfp: serve: %s\n", st.msg);
         return CFP_EXIT_FATAL;
     }
-    signal(SIGINT, on_stop_signal);
-    signal(SIGTERM, on_stop_signal);
+    cfp_stop_install(0);
     printf("serving %s on %s://%s:%u/ (latency %u ms)\n", so.root, so.tls_cert_pem ? "https" : "http",
            so.bind_addr ? so.bind_addr : "127.0.0.1", cfp_server_port(srv), so.latency_ms);
     fflush(stdout);
-    while (!stop_requested)
-        pause();
+    while (!cfp_stop_requested())
+        nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL); /* no race, unlike pause() */
     cfp_server_stop(&srv);
     return CFP_EXIT_OK;
 }
@@ -531,10 +567,52 @@ static int cmd_report(int argc, char **argv)
     return CFP_EXIT_OK;
 }
 
+static int cmd_merge(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"report", required_argument, NULL, 'o'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    const char *report = NULL, *slash;
+    char buf[CFP_PATH_MAX];
+    struct cfp_engine_stats stats;
+    struct cfp_status st;
+    bool quiet = false;
+    int c;
+
+    cfp_status_clear(&st);
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        if (c == 'o')
+            report = optarg;
+        else if (c == 'q')
+            quiet = true;
+        else if (c == 'h')
+            return fputs(usage_text, stdout), CFP_EXIT_OK;
+        else
+            return cfp_cli_usage_error("merge: bad option");
+    }
+    if (argc - optind < 2)
+        return cfp_cli_usage_error("merge: give OUT.h5 and at least one IN.h5");
+    if (!report) {
+        slash = strrchr(argv[optind], '/');
+        (void)snprintf(buf, sizeof(buf), "%.*sperformance_report.txt",
+                       slash ? (int)(slash - argv[optind] + 1) : 0, argv[optind]);
+        report = buf;
+    }
+    if (cfp_merge(argv[optind], (const char *const *)argv + optind + 1, argc - optind - 1, &stats,
+                  &st) ||
+        cfp_report_write(argv[optind], report, NULL, &st)) {
+        fprintf(stderr, "cfp: merge: %s\n", st.msg);
+        return CFP_EXIT_FATAL;
+    }
+    return cfp_cli_run_exit(&stats, argv[optind], report, quiet);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return cmd_merge(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "report") == 0)
         return cmd_report(argc - 1, argv + 1);
     return cmd_main(argc, argv);
