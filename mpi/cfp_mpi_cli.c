@@ -208,6 +208,7 @@ int cfp_cmd_mpi(struct opts *o, int argc, char **argv)
         return CFP_EXIT_FATAL;
     }
     if (!root)
-        return cfp_stop_requested() ? CFP_EXIT_STOPPED : CFP_EXIT_OK;
+        return CFP_EXIT_OK; /* rank 0 gives the job's status; a non-zero exit of a
+                               worker would make mpirun kill rank 0 mid-write */
     return cfp_cli_run_exit(&stats, o->results, o->report, o->quiet);
 }

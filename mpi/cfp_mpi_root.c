@@ -376,6 +376,11 @@ static void write_ranks(struct root *r, double rank0_busy)
     struct cfp_status st;
 
     cfp_status_clear(&st);
+    if (r->ctx->prior.found) {
+        /* A resumed run keeps the per-rank table of its first session. */
+        cfp_free(rank), cfp_free(tasks), cfp_free(busy);
+        return;
+    }
     r->ranks[0].busy_s = rank0_busy;
     for (int i = 0; rank && tasks && busy && i < r->size; i++) {
         rank[i] = i;

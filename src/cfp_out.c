@@ -2,9 +2,13 @@
 #include "cfp_out.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,6 +119,25 @@ cfp_err cfp_mkdirs(const char *dir, struct cfp_status *st)
     return CFP_ERR_OK;
 }
 
+static char host_buf[256];
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static void read_host_name(void)
+{
+    if (gethostname(host_buf, sizeof(host_buf) - 1) != 0)
+        host_buf[0] = '\0';
+    for (char *p = host_buf; *p; p++)
+        if (*p == '/')
+            *p = '_';
+}
+
+/* This host's name, read once ("" if unknown). */
+static const char *host_name(void)
+{
+    pthread_once(&host_once, read_host_name);
+    return host_buf;
+}
+
 cfp_err cfp_out_open(const char *dir, const char *name, struct cfp_out **out,
                      struct cfp_status *st)
 {
@@ -124,8 +147,10 @@ cfp_err cfp_out_open(const char *dir, const char *name, struct cfp_out **out,
     if (!o)
         return cfp_status_set(st, CFP_ERR_NOMEM, "output %s: out of memory", name);
     n1 = snprintf(o->final, sizeof(o->final), "%s/%s", dir, name);
-    n2 = snprintf(o->tmp, sizeof(o->tmp), "%s/.%s.tmp-%ld-%u", dir, name, (long)getpid(),
-                  atomic_fetch_add(&out_seq, 1));
+    /* The host name lets cfp_out_sweep() tell its own host's leftovers from
+     * files other nodes are writing into a shared output dir. */
+    n2 = snprintf(o->tmp, sizeof(o->tmp), "%s/.%s.tmp-%ld-%u@%s", dir, name, (long)getpid(),
+                  atomic_fetch_add(&out_seq, 1), host_name());
     if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof(o->final) || (size_t)n2 >= sizeof(o->tmp)) {
         cfp_free(o);
         return cfp_status_set(st, CFP_ERR_IO, "output %s/%s: path too long", dir, name);
@@ -245,4 +270,31 @@ void cfp_out_abort(struct cfp_out **po)
 double cfp_out_seconds(const struct cfp_out *o)
 {
     return o ? o->seconds : 0.0;
+}
+
+int cfp_out_sweep(const char *dir)
+{
+    char path[CFP_PATH_MAX * 2];
+    struct dirent *e;
+    DIR *d = opendir(dir);
+    int n = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        const char *t = e->d_name[0] == '.' ? strstr(e->d_name, ".tmp-") : NULL;
+        const char *at = t ? strchr(t, '@') : NULL;
+        char *end;
+        long pid;
+
+        if (!at || strcmp(at + 1, host_name()) != 0)
+            continue; /* not a temporary file, or another host's */
+        pid = strtol(t + 5, &end, 10);
+        if (end == t + 5 || *end != '-' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno == EPERM)
+            continue; /* its writer may still be running */
+        (void)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        n += unlink(path) == 0;
+    }
+    closedir(d);
+    return n;
 }

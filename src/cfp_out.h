@@ -39,6 +39,11 @@ struct cfp_out;
 
 /* Creates the temporary file for final path dir/name. Caller ends it with
  * cfp_out_commit() or cfp_out_abort(). */
+/* Removes the temporary files a killed cfp left in dir (".<name>.tmp-<pid>-<n>"
+ * whose pid is no longer running); returns how many. Called when a run
+ * resumes: after kill -9 they are the only trace of the tasks cut short. */
+int cfp_out_sweep(const char *dir);
+
 cfp_err cfp_out_open(const char *dir, const char *name, struct cfp_out **out,
                      struct cfp_status *st);
 

@@ -230,6 +230,9 @@ static cfp_err resume_prepare(const struct cfp_run_cfg *cfg, struct cfp_run_ctx 
         return cfp_status_set(st, CFP_ERR_USAGE,
                               "--resume: run %s of %s did shard '%s', not '%s'", ctx->prior.run_id,
                               cfg->results_path, pi->shard, shard);
+    if (cfp_out_sweep(cfg->task.output_dir) > 0)
+        cfp_log(CFP_LOG_INFO, "resume: removed temporary files of a killed run from %s",
+                cfg->task.output_dir);
     if (ctx->prior.outputs_redo)
         cfp_log(CFP_LOG_WARN, "resume: %lld ok tasks have a missing or changed output: redoing them",
                 (long long)ctx->prior.outputs_redo);

@@ -12,3 +12,7 @@ cfp_script_test(NAME e2e_cli COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_D
 cfp_script_test(NAME e2e_modes COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_modes.py
                 LABELS "e2e")
 set_tests_properties(e2e_badinput PROPERTIES LABELS "e2e;tsan")
+# Stop (signals, grace), --resume exactly once, kill -9 at many points,
+# --shard + merge; its MPI part runs only outside the sanitizer builds.
+cfp_script_test(NAME e2e_resume COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_resume.py
+                LABELS e2e)

@@ -10,11 +10,13 @@ Prints its port on stdout, then serves until killed:
   /big/<n>/<name>         n bytes with no Content-Length (close-delimited); text/plain, or
                           application/octet-stream when name ends in .bin
   /ok/<name>              a small valid text body
+  /hang/<name>            promises 1000 bytes, sends 10, then stalls for 10 minutes
 """
 import http.server
 import socketserver
 import sys
 import threading
+import time
 
 flaky_counts = {}
 flaky_lock = threading.Lock()
@@ -77,6 +79,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     sent += len(chunk[: n - sent])
             except (BrokenPipeError, ConnectionResetError):
                 pass
+            self.close_connection = True
+        elif kind == "hang":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"stalled...")
+            self.wfile.flush()
+            time.sleep(600)
             self.close_connection = True
         elif kind == "ok":
             self.reply(200, b"hello ok world\n", [("Content-Type", "text/plain")])

@@ -1,0 +1,23 @@
+#!/bin/bash
+# local.sh NP [cfp options...] - cfp's MPI mode on a workstation, with plain
+# mpirun (no batch system): NP ranks, rank 0 writes the results.
+#
+#   jobs/local.sh 4 --input urls.txt --rank-engine async
+#   jobs/local.sh 3 --generate-dataset            # the default dataset, served locally
+#
+# A stop: Ctrl-C or `kill -USR1 <mpirun pid>` (mpirun forwards USR1 to every
+# rank): cfp finishes what is in flight (--grace), saves and exits 5; run the
+# same command with --resume to finish. (SIGTERM to mpirun also reaches the
+# ranks, but mpirun kills them a few seconds later: prefer USR1.)
+set -euo pipefail
+[[ $# -ge 1 && $1 =~ ^[0-9]+$ ]] || { echo "usage: $0 NP [cfp options...]" >&2; exit 2; }
+np=$1
+shift
+here=$(cd "$(dirname "$0")" && pwd)
+cfp_bin=${CFP:-$here/../build/cfp}
+cores=$(nproc)
+extra=()
+((np > cores)) && extra=(--oversubscribe)
+# Debian's Open MPI refuses root without these; harmless otherwise.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+exec mpirun -np "$np" "${extra[@]}" "$cfp_bin" --mode mpi "$@"
