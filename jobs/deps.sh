@@ -2,14 +2,16 @@
 # jobs/deps.sh - install what cfp needs from Debian's repository, only when
 # something is missing (a re-run installs nothing and does not touch apt).
 #   jobs/deps.sh            build + run dependencies
-#   jobs/deps.sh --tests    also what the test suite uses (h5py, PIL, valgrind, openssl)
+#   jobs/deps.sh --tests    also what the test suite uses (h5py, PIL, valgrind, openssl,
+#                           a Slurm for tests/slurm: slurm-wlm, munge)
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config ca-certificates
       libcurl4-openssl-dev libpng-dev zlib1g-dev libhdf5-dev hdf5-tools
       libopenmpi-dev openmpi-bin libmicrohttpd-dev)
 if [ "${1:-}" = "--tests" ]; then
-  pkgs+=(python3 python3-h5py python3-numpy python3-pil valgrind openssl curl procps)
+  pkgs+=(python3 python3-h5py python3-numpy python3-pil valgrind openssl curl procps
+         slurm-wlm munge)
 fi
 
 missing=()
