@@ -11,6 +11,7 @@
 #include "cfp_cli.h"
 #include "cfp_cmd.h"
 #include "cfp_fetch.h"
+#include "cfp_log.h"
 #include "cfp_mpi.h"
 #include "cfp_report.h"
 #include "cfp_stop.h"
@@ -196,6 +197,15 @@ int cfp_cmd_mpi(struct opts *o, int argc, char **argv)
                          &st);
         fprintf(stderr, "cfp: %s\n", st.msg);
         return CFP_EXIT_FATAL;
+    }
+    if (o->multiprocessing && o->mpi.ranks > 0 && launcher_rank() == 0) {
+        /* Already started by a launcher (mpirun, srun): its size wins. */
+        const char *ws = getenv("OMPI_COMM_WORLD_SIZE");
+        if (!ws)
+            ws = getenv("SLURM_STEP_NUM_TASKS");
+        if (ws && atoi(ws) != o->mpi.ranks)
+            cfp_log(CFP_LOG_WARN, "--ranks %d ignored: started by a launcher with %s ranks",
+                    o->mpi.ranks, ws);
     }
     if (o->generate && launcher_rank() == 0 && (rc = cfp_cmd_generate(o, &st)) != CFP_EXIT_OK)
         return rc; /* the other ranks get "no more work" from a rank 0 that cannot start */

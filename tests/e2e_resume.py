@@ -24,7 +24,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (CFP, cfp_serve, check, fault_server, read_runs, run_cfp,  # noqa: E402
+from e2e_common import (CFP, SRC, cfp_serve, check, fault_server, read_runs, run_cfp,  # noqa: E402
                         sha256_file, tmpdir)
 
 # The cfp being watched holds HDF5's file lock; this process reads past it
@@ -295,11 +295,13 @@ def main():
             h5_readable(h5)
             n = len(last_run(h5)[2])
             check(n < len(urls), "mpi: the stop came too late (%d rows)" % n)
-            p = subprocess.run(mpirun + common + ["-m", "mpi", "-o", out, "-r", h5, "--resume"],
-                               capture_output=True, text=True, timeout=300, env=CHILD_ENV)
+            # The resume goes through jobs/local.sh (mpirun -np 3 cfp --mode mpi).
+            p = subprocess.run([os.path.join(SRC, "jobs", "local.sh"), "3"] + common
+                               + ["-o", out, "-r", h5, "--resume"],
+                               capture_output=True, text=True, timeout=300, env=dict(CHILD_ENV, CFP=CFP))
             check(p.returncode == 1, "mpi --resume: exit %d\n%s" % (p.returncode, p.stderr[-3000:]))
             assert_same_as_reference(h5, ref, "mpi stop + resume")
-            print("mpirun -np 3: SIGUSR1 after %d tasks -> exit 5; --resume under mpirun equals the reference" % n)
+            print("mpirun -np 3: SIGUSR1 after %d tasks -> exit 5; --resume with jobs/local.sh 3 equals the reference" % n)
     finally:
         srv.stop()
         fsrv.stop()
