@@ -1,6 +1,7 @@
 /* cfp_clock.c - time and resource usage. */
 #include "cfp_clock.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -15,7 +16,7 @@ double cfp_now(void)
 /* VmHWM from /proc/self/status: unlike ru_maxrss it can be reset (see
  * cfp_reset_peak_rss), so runs measured one after another in one process
  * each get their own peak. -1 when unavailable. */
-static int64_t vm_hwm_kb(void)
+static int64_t status_kb(const char *fmt)
 {
     char line[256];
     long long kb = -1;
@@ -24,10 +25,34 @@ static int64_t vm_hwm_kb(void)
     if (!f)
         return -1;
     while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmHWM: %lld kB", &kb) == 1)
+        if (sscanf(line, fmt, &kb) == 1)
             break;
     fclose(f);
     return kb;
+}
+
+static int64_t vm_hwm_kb(void)
+{
+    return status_kb("VmHWM: %lld kB");
+}
+
+int64_t cfp_rss_kb(void)
+{
+    return status_kb("VmRSS: %lld kB");
+}
+
+int cfp_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the directory stream's own descriptor */
 }
 
 void cfp_reset_peak_rss(void)
@@ -75,4 +100,23 @@ cfp_err cfp_iso8601(int64_t t, char *out, size_t size)
 void cfp_iso8601_now(char *buf, unsigned size)
 {
     (void)cfp_iso8601((int64_t)time(NULL), buf, size);
+}
+
+/* One task at a time runs on a thread, so a thread-local deadline needs no
+ * plumbing through the processors. */
+static _Thread_local double thread_deadline;
+
+void cfp_deadline_set(double t)
+{
+    thread_deadline = t;
+}
+
+double cfp_deadline(void)
+{
+    return thread_deadline;
+}
+
+bool cfp_deadline_passed(void)
+{
+    return thread_deadline > 0 && cfp_now() >= thread_deadline;
 }

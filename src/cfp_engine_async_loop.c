@@ -217,7 +217,12 @@ static void xfer_add(struct cfp_async_loop *l, struct slot *s)
     struct cfp_status st;
     CURLMcode mc;
 
-    cfp_fetch_xfer_start(&s->x, s->h, &l->p->cfg->fetch, &s->sink, s->job.task.url);
+    const struct cfp_task_cfg *cfg = l->p->cfg;
+
+    cfp_fetch_xfer_start(&s->x, s->h, &cfg->fetch, &s->sink, s->job.task.url,
+                         cfg->fetch.task_timeout_s > 0
+                             ? cfg->t0 + s->job.rec.t_start + cfg->fetch.task_timeout_s
+                             : 0);
     s->state = SLOT_XFER;
     mc = curl_multi_add_handle(l->multi, s->h);
     if (mc != CURLM_OK) {
@@ -273,7 +278,9 @@ static void xfer_done(struct cfp_async_loop *l, struct slot *s, CURLcode rc)
         err = cfp_status_set(&st, CFP_ERR_STOPPED,
                              "GET %s: abandoned before a retry: the run was stopped",
                              s->job.task.url);
-    } else if (err && transient && s->res.attempts <= fc->retries) {
+    } else if (err && transient && s->res.attempts <= fc->retries &&
+               cfp_fetch_retry_in_time(s->x.deadline,
+                                       cfp_fetch_retry_delay(s->h, fc, s->res.attempts))) {
         /* Retry-After is read from the handle, so before it is removed. */
         s->due = cfp_now() + cfp_fetch_retry_delay(s->h, fc, s->res.attempts);
         curl_multi_remove_handle(l->multi, s->h);
@@ -281,8 +288,9 @@ static void xfer_done(struct cfp_async_loop *l, struct slot *s, CURLcode rc)
         s->state = SLOT_RETRY;
         s->next = l->retry;
         l->retry = s;
-        cfp_log(CFP_LOG_DEBUG, "%s: attempt %d failed (%s), retrying", s->job.task.url,
-                s->res.attempts, st.msg);
+        cfp_url_scrub_in(s->job.task.url, st.msg); /* logs never show a password */
+        cfp_log(CFP_LOG_DEBUG, "task %lld: attempt %d failed (%s), retrying",
+                (long long)s->job.task.index, s->res.attempts, st.msg);
         return;
     }
     curl_multi_remove_handle(l->multi, s->h);

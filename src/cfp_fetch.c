@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cfp_clock.h"
 #include "cfp_mem.h"
 #include "cfp_stop.h"
 
@@ -77,11 +78,17 @@ void cfp_fetch_setup_handle(CURL *h, const struct cfp_fetch_cfg *cfg, CURLSH *sh
     curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "cfp/" CFP_VERSION);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(cfg->timeout_s * 1000));
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    /* Slower than 100 bytes/s for the whole --timeout counts as stalled: a
+     * server dripping a byte a second must not hold a worker for hours. */
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 100L);
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(cfg->timeout_s < 1 ? 1 : cfg->timeout_s));
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_bytes);
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    /* Accept gzip/deflate: libcurl decodes, and on_body counts (and limits
+     * by --max-bytes) the decoded bytes, so a compression bomb is cut at the
+     * limit like any other large body. */
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     if (cfg->cacert)
@@ -95,12 +102,21 @@ void cfp_fetch_setup_handle(CURL *h, const struct cfp_fetch_cfg *cfg, CURLSH *sh
 }
 
 void cfp_fetch_xfer_start(struct cfp_fetch_xfer *x, CURL *h, const struct cfp_fetch_cfg *cfg,
-                          const struct cfp_fetch_sink *sink, const char *url)
+                          const struct cfp_fetch_sink *sink, const char *url, double deadline)
 {
+    long ms = 0;
+
     memset(x, 0, sizeof(*x));
     x->h = h;
     x->cfg = cfg;
     x->sink = sink;
+    x->deadline = deadline;
+    if (deadline > 0) {
+        double left = deadline - cfp_now();
+        ms = left * 1000 < 1 ? 1 : (long)(left * 1000);
+    }
+    /* Handles are reused: 0 clears a previous task's limit. */
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -226,6 +242,9 @@ static cfp_err attempt_result(const struct cfp_fetch_xfer *x, const char *url, C
     const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
 
     *transient = false;
+    if (rc == CURLE_OPERATION_TIMEDOUT && x->deadline > 0 && cfp_now() >= x->deadline - 0.001)
+        return cfp_status_set(st, CFP_ERR_TIMEOUT, "GET %s: over --task-timeout %g s", url,
+                              x->cfg->task_timeout_s);
     if (rc == CURLE_ABORTED_BY_CALLBACK && cfp_stop_abandon())
         return cfp_status_set(st, CFP_ERR_STOPPED, "GET %s: abandoned: the run was stopped", url);
     if (x->sink_err)
@@ -286,8 +305,13 @@ double cfp_fetch_retry_delay(CURL *h, const struct cfp_fetch_cfg *cfg, int retry
     return d;
 }
 
+bool cfp_fetch_retry_in_time(double deadline, double delay_s)
+{
+    return deadline <= 0 || cfp_now() + delay_s < deadline;
+}
+
 cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_fetch_sink *sink,
-                      struct cfp_fetch_result *res, struct cfp_status *st)
+                      double deadline, struct cfp_fetch_result *res, struct cfp_status *st)
 {
     struct cfp_fetch_xfer x;
     cfp_err err = CFP_ERR_OK;
@@ -298,7 +322,9 @@ cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_f
         bool transient;
         CURLcode rc;
 
-        cfp_fetch_xfer_start(&x, f->h, &f->cfg, sink, url);
+        double delay;
+
+        cfp_fetch_xfer_start(&x, f->h, &f->cfg, sink, url, deadline);
         rc = curl_easy_perform(f->h);
         cfp_status_clear(&tmp);
         err = cfp_fetch_xfer_done(&x, url, rc, &transient, res, &tmp);
@@ -308,13 +334,15 @@ cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_f
                                  "GET %s: abandoned before a retry: the run was stopped", url);
             break;
         }
-        if (!err || !transient || attempt >= f->cfg.retries) {
+        delay = err && transient ? cfp_fetch_retry_delay(f->h, &f->cfg, attempt + 1) : 0;
+        if (!err || !transient || attempt >= f->cfg.retries ||
+            !cfp_fetch_retry_in_time(deadline, delay)) {
             if (err && !x.sink_err)
                 cfp_status_set(st, tmp.code, "%s", tmp.msg);
             break;
         }
         sink->reset(sink->ctx);
-        sleep_s(cfp_fetch_retry_delay(f->h, &f->cfg, attempt + 1));
+        sleep_s(delay);
     }
     /* The error buffer lives in x: detach it before x goes out of scope. */
     curl_easy_setopt(f->h, CURLOPT_ERRORBUFFER, NULL);

@@ -29,6 +29,7 @@ struct cfp_fetch_cfg {
     double backoff_s;    /* first retry delay; doubles each time, capped at 10 s */
     const char *cacert;  /* CA bundle for https, NULL = system default */
     bool insecure;       /* skip TLS verification */
+    double task_timeout_s; /* --task-timeout: whole task, every attempt and stage; 0 = none */
 };
 
 /* Where the body goes. Callbacks run on the fetching thread. A callback that
@@ -59,6 +60,7 @@ struct cfp_fetch_xfer {
     const struct cfp_fetch_cfg *cfg;
     const struct cfp_fetch_sink *sink;
     int64_t bytes;
+    double deadline;               /* cfp_now() time the task must end by, 0 = none */
     bool begun, too_big;
     cfp_err sink_err;
     char errbuf[CURL_ERROR_SIZE];
@@ -68,9 +70,11 @@ struct cfp_fetch_xfer {
  * new easy handle (timeouts, redirects, limits, TLS, user agent). */
 void cfp_fetch_setup_handle(CURL *h, const struct cfp_fetch_cfg *cfg, CURLSH *share);
 
-/* Prepares x for an attempt of url on h: URL, protocols, write callback. */
+/* Prepares x for an attempt of url on h: URL, protocols, write callback,
+ * and a transfer timeout of what is left until deadline (cfp_now() clock;
+ * 0 = no deadline). */
 void cfp_fetch_xfer_start(struct cfp_fetch_xfer *x, CURL *h, const struct cfp_fetch_cfg *cfg,
-                          const struct cfp_fetch_sink *sink, const char *url);
+                          const struct cfp_fetch_sink *sink, const char *url, double deadline);
 
 /* Judges a finished attempt (rc from curl_easy_perform or CURLMSG_DONE):
  * fills res, returns CFP_ERR_OK or the error with its message in st, and
@@ -95,9 +99,13 @@ void cfp_fetcher_free(struct cfp_fetcher **pf);
  * CFP_ERR_URL for a malformed URL, CFP_ERR_SCHEME for any other scheme. */
 cfp_err cfp_fetch_check_url(const char *url, struct cfp_status *st);
 
-/* Fetches url into sink, retrying as the policy says. */
+/* Fetches url into sink, retrying as the policy says, all before deadline
+ * (cfp_now() clock; 0 = none). */
 cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_fetch_sink *sink,
-                      struct cfp_fetch_result *res, struct cfp_status *st);
+                      double deadline, struct cfp_fetch_result *res, struct cfp_status *st);
+
+/* Whether a retry after delay_s still ends before deadline (0 = none). */
+bool cfp_fetch_retry_in_time(double deadline, double delay_s);
 
 /* Call once at program start (before threads) and once at the end. */
 cfp_err cfp_fetch_global_init(struct cfp_status *st);

@@ -298,3 +298,18 @@ int cfp_out_sweep(const char *dir)
     closedir(d);
     return n;
 }
+
+cfp_err cfp_out_check_writable(const char *dir, struct cfp_status *st)
+{
+    struct cfp_out *o = NULL;
+    char name[64];
+    cfp_err err;
+
+    (void)snprintf(name, sizeof(name), "write-check-%ld", (long)getpid());
+    err = cfp_out_open(dir, name, &o, st);
+    if (!err && cfp_out_write(o, "x", 1) != CFP_ERR_OK)
+        err = cfp_status_set(st, CFP_ERR_IO, "output directory %s: cannot write: %s", dir,
+                             strerror(errno));
+    cfp_out_abort(&o);
+    return err;
+}

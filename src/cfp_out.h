@@ -35,6 +35,11 @@ void cfp_out_name(int64_t index, const char *url, const char *ext, char *name, s
  * than at the first output. */
 cfp_err cfp_mkdirs(const char *dir, struct cfp_status *st);
 
+/* Checks that files can be created in dir by creating and removing one
+ * (root ignores permission bits, so access() cannot tell; a read-only mount
+ * or a full disk can). CFP_ERR_IO with the reason otherwise. */
+cfp_err cfp_out_check_writable(const char *dir, struct cfp_status *st);
+
 struct cfp_out;
 
 /* Creates the temporary file for final path dir/name. Caller ends it with

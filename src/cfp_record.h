@@ -52,6 +52,15 @@ struct cfp_record {
  * field to -1 and everything else to zero/empty. */
 void cfp_record_init(struct cfp_record *r, const struct cfp_task *t);
 
+/* Hides the password of the URL's userinfo ("http://user:secret@host/")
+ * as "user:***@" in r->url and everywhere r->error quotes it, so that no
+ * record, report or log line derived from r shows it. */
+void cfp_record_scrub(struct cfp_record *r);
+
+/* The same for one string (NUL-terminated, rewritten in place): every
+ * ":<password>@" of url's userinfo in s becomes ":***@". */
+void cfp_url_scrub_in(const char *url, char *s);
+
 /* "ok" or "failed". */
 const char *cfp_record_status(const struct cfp_record *r);
 

@@ -117,14 +117,25 @@ static cfp_err select_next(struct cfp_source *s, struct cfp_task *t, bool *end,
 }
 
 /* The sink engines push to: see struct cfp_run_ctx. */
-static cfp_err guard_push(struct cfp_sink *s, const struct cfp_record *r, struct cfp_status *st)
+static cfp_err guard_push(struct cfp_sink *s, const struct cfp_record *in, struct cfp_status *st)
 {
     struct cfp_run_ctx *ctx = s->ctx;
+    struct cfp_record *r = &ctx->scrubbed; /* engines push one at a time */
     cfp_err err;
 
+    *r = *in;
+    cfp_record_scrub(r); /* passwords in URLs stop here, before file, report or progress */
     if (r->code == CFP_ERR_STOPPED) {
         ctx->abandoned++;
         return CFP_ERR_OK;
+    }
+    if (ctx->cfg.stats_every && ++ctx->pushed % ctx->cfg.stats_every == 0) {
+        double u, s_;
+        int64_t peak;
+        cfp_rusage(&u, &s_, &peak);
+        fprintf(stderr, "cfp: stats: %lld records, rss %.1f MB, peak %.1f MB, open fds %d\n",
+                (long long)ctx->pushed, (double)cfp_rss_kb() / 1024, (double)peak / 1024,
+                cfp_open_fds());
     }
     if (ctx->done) {
         err = cfp_resume_set_put(ctx->done, r->index, r->code ? CFP_RESUME_FAILED : CFP_RESUME_OK,
@@ -285,6 +296,8 @@ cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, str
     ctx->cfg = *cfg;
     ctx->total = -1;
     err = cfp_mkdirs(cfg->task.output_dir, st);
+    if (!err)
+        err = cfp_out_check_writable(cfg->task.output_dir, st);
     if (err)
         return err;
     list_path(cfg, list, sizeof(list));

@@ -37,6 +37,7 @@ struct cfp_run_cfg {
      * whose output is intact are skipped; failed ones are done again unless
      * retry_failed is false. */
     bool resume, retry_failed;
+    int64_t stats_every;        /* log RSS and open fds every N records (soak tests); 0 = off */
 };
 
 /* Name of the list of dataset files, one relative name per line, written by
@@ -77,6 +78,8 @@ struct cfp_run_ctx {
     struct cfp_resume_set *done;   /* resume: its final view, kept current; else NULL */
     int64_t skipped;            /* tasks left out (other shards, already done) */
     int64_t abandoned;          /* records of abandoned tasks dropped */
+    int64_t pushed;             /* records passed on (for --stats-every) */
+    struct cfp_record scrubbed; /* sink's copy of the record being pushed */
     bool stopped;               /* a stop ended the source early */
 };
 

@@ -81,6 +81,17 @@ static bool abandoned(struct cfp_status *st)
     return true;
 }
 
+/* --task-timeout passed before processing could start (waiting for a core
+ * counts: the limit is the task's wall clock). */
+static bool over_time(const struct cfp_task_cfg *cfg, struct cfp_status *st)
+{
+    if (!cfp_deadline_passed())
+        return false;
+    cfp_status_set(st, CFP_ERR_TIMEOUT, "over --task-timeout %g s before processing",
+                   cfg->fetch.task_timeout_s);
+    return true;
+}
+
 void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
                             const char *content_type, const unsigned char *body, size_t len,
                             struct cfp_record *r)
@@ -88,7 +99,9 @@ void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_tas
     struct cfp_status st;
 
     cfp_status_clear(&st);
-    if (abandoned(&st) || cfp_proc_whole(cfg, t, content_type, body, len, r, &st))
+    cfp_deadline_set(cfg->fetch.task_timeout_s > 0
+                         ? cfg->t0 + r->t_start + cfg->fetch.task_timeout_s : 0);
+    if (abandoned(&st) || over_time(cfg, &st) || cfp_proc_whole(cfg, t, content_type, body, len, r, &st))
         cfp_task_fail(r, &st);
 }
 
@@ -109,11 +122,12 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
     cfp_err err = CFP_ERR_INTERNAL;
 
     cfp_status_clear(&st);
+    cfp_deadline_set(cfg->fetch.task_timeout_s > 0 ? t_begin + cfg->fetch.task_timeout_s : 0);
     if (!cfp_task_begin(cfg, w->id, t, r, &st) || cfp_proc_new(cfg, t, &w->body, &st, &proc))
         goto out;
     sink = cfp_proc_sink(proc);
     GATE(cfg, fetch_enter);
-    err = cfp_fetch_url(w->fetcher, t->url, &sink, &res, &st);
+    err = cfp_fetch_url(w->fetcher, t->url, &sink, cfp_deadline(), &res, &st);
     GATE(cfg, fetch_leave);
     r->http_status = res.http_status;
     r->attempts = res.attempts;
@@ -123,7 +137,9 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
         /* Text and CSV were processed as they arrived; what is left is the
          * image decode/resize/encode, the work that needs a core. */
         GATE(cfg, cpu_enter);
-        err = abandoned(&st) ? CFP_ERR_STOPPED : cfp_proc_finish(proc, r);
+        err = abandoned(&st) ? CFP_ERR_STOPPED
+              : over_time(cfg, &st) ? CFP_ERR_TIMEOUT
+                                    : cfp_proc_finish(proc, r);
         GATE(cfg, cpu_leave);
     } else {
         memcpy(r->kind, cfp_proc_kind(proc), strlen(cfp_proc_kind(proc)) + 1);

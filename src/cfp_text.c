@@ -66,6 +66,7 @@ struct cfp_text {
     size_t u8_len;
     unsigned char *tok; /* current token, lowercased; valid unless TOK_OUT */
     size_t tok_len, tok_cap;
+    bool tok_long;      /* the current token passed CFP_TEXT_TOKEN_MAX: not ranked */
     struct word *tab; /* open addressing, linear probing, load <= 0.7 */
     size_t tab_cap, tab_used;
     unsigned char *keys; /* arena of all distinct tokens, back to back */
@@ -234,7 +235,7 @@ static cfp_err word_add(struct cfp_text *t, const unsigned char *s, size_t n)
 static cfp_err tok_end(struct cfp_text *t)
 {
     t->tok_state = TOK_OUT;
-    return word_add(t, t->tok, t->tok_len);
+    return t->tok_long ? CFP_ERR_OK : word_add(t, t->tok, t->tok_len);
 }
 
 /* Appends the token bytes s[0..n), lowercased, to the current token,
@@ -245,8 +246,15 @@ static cfp_err tok_append(struct cfp_text *t, const unsigned char *s, size_t n)
     size_t i;
     cfp_err err;
 
-    if (t->tok_state == TOK_OUT)
+    if (t->tok_state == TOK_OUT) {
         t->tok_len = 0;
+        t->tok_long = false;
+    }
+    if (t->tok_long || t->tok_len + n + (t->tok_state == TOK_APOS) > CFP_TEXT_TOKEN_MAX) {
+        t->tok_long = true; /* keep scanning it, but keep none of it */
+        t->tok_state = TOK_IN;
+        return CFP_ERR_OK;
+    }
     err = reserve(&t->tok, &t->tok_cap, t->tok_len, n + 1);
     if (err)
         return err;

@@ -33,6 +33,10 @@
 
 /* How many tokens top_words lists at most. */
 #define CFP_TEXT_TOP 10
+/* Tokens longer than this (bytes) are not ranked in top_words: a 50 MB
+ * run of letters is no word anyone looks for, and holding it would make
+ * memory grow with the longest line. They still count in words. */
+#define CFP_TEXT_TOKEN_MAX 256
 
 struct cfp_text;
 

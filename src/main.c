@@ -1,6 +1,7 @@
 /* main.c - the cfp command line: the seed lab's commands (--generate-dataset,
  * --mode), plus `cfp serve` and `cfp report`. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,9 @@
 #define DEFAULT_LATENCY_MS  20
 #define DEFAULT_MAX_BYTES   (256ULL * 1024 * 1024)
 #define DEFAULT_MAX_PIXELS  100000000ULL
+/* A CSV record is held whole while it is parsed: 16 MB is far beyond any
+ * sane record and bounds a quote that never closes. */
+#define CFP_DEFAULT_MAX_RECORD (16u << 20)
 
 static const char usage_text[] =
     "Usage: cfp [OPTIONS]                 generate a dataset and/or process URLs\n"
@@ -71,6 +75,9 @@ static const char usage_text[] =
     "      --max-bytes B        refuse larger downloads, K/M/G suffix (default 256M)\n"
     "      --retries N          retries of transient failures (default 2)\n"
     "      --timeout S          connect and stall timeout in seconds (default 30)\n"
+    "      --task-timeout S     wall-clock limit of one task, fetch and processing (default none)\n"
+    "      --max-record B       longest CSV record, K/M/G suffix (default 16M)\n"
+    "      --stats-every N      log memory and open files every N tasks (soak tests)\n"
     "      --latency-ms L       per-request latency of the loopback server (default 20)\n"
     "      --cacert FILE        CA certificates for https\n"
     "\n"
@@ -98,7 +105,7 @@ enum {
     OPT_INSECURE, OPT_PORT, OPT_ROOT, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_COMPARE,
     OPT_WORKLOAD, OPT_WORKLOADS_DIR, OPT_RANK_ENGINE, OPT_RANKS, OPT_NO_RANK0_WORK,
     OPT_RANK_TIMEOUT, OPT_LABEL, OPT_NO_REPORT, OPT_PROFILE, OPT_SHARD, OPT_RESUME,
-    OPT_NO_RETRY_FAILED, OPT_GRACE
+    OPT_NO_RETRY_FAILED, OPT_GRACE, OPT_TASK_TIMEOUT, OPT_MAX_RECORD, OPT_STATS_EVERY
 };
 
 
@@ -130,6 +137,9 @@ static const struct option main_longopts[] = {
     {"shard", required_argument, NULL, OPT_SHARD}, {"resume", no_argument, NULL, OPT_RESUME},
     {"no-retry-failed", no_argument, NULL, OPT_NO_RETRY_FAILED},
     {"grace", required_argument, NULL, OPT_GRACE},
+    {"task-timeout", required_argument, NULL, OPT_TASK_TIMEOUT},
+    {"max-record", required_argument, NULL, OPT_MAX_RECORD},
+    {"stats-every", required_argument, NULL, OPT_STATS_EVERY},
     {NULL, 0, NULL, 0}};
 
 static void opts_defaults(struct opts *o)
@@ -238,6 +248,16 @@ static bool main_num_opt(struct opts *o, int c, const char *arg)
         return cfp_cli_seconds("--rank-timeout", arg, 1, 86400, &o->mpi.rank_timeout_s);
     case OPT_GRACE:
         return cfp_cli_seconds("--grace", arg, 0, 86400, &o->grace_s);
+    case OPT_TASK_TIMEOUT:
+        return cfp_cli_seconds("--task-timeout", arg, 0.01, 7 * 86400, &t->fetch.task_timeout_s);
+    case OPT_MAX_RECORD:
+        U64_OR_FAIL("--max-record", 16, 1ULL << 30, true);
+        t->max_record = (size_t)v;
+        return true;
+    case OPT_STATS_EVERY:
+        U64_OR_FAIL("--stats-every", 1, 1ULL << 40, false);
+        o->run_cfg.stats_every = (int64_t)v;
+        return true;
     default:
         return false;
     }
@@ -347,7 +367,8 @@ static bool finish_opts(struct opts *o)
             r->engine.concurrency = r->engine.workers;
     }
     r->task.output_dir = o->output_dir;
-    r->task.max_record = (size_t)(r->task.fetch.max_bytes < (64u << 20) ? r->task.fetch.max_bytes : (64u << 20));
+    if (!r->task.max_record)
+        r->task.max_record = CFP_DEFAULT_MAX_RECORD;
     r->dataset_dir = o->gen.dir;
     r->results_path = o->results;
     r->report_path = o->report;
@@ -609,6 +630,9 @@ static int cmd_merge(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* Over a file-size limit (ulimit -f, RLIMIT_FSIZE) a write must fail
+     * with EFBIG, failing that task, instead of SIGXFSZ killing the run. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc > 1 && strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "merge") == 0)

@@ -11,8 +11,22 @@ Prints its port on stdout, then serves until killed:
                           application/octet-stream when name ends in .bin
   /ok/<name>              a small valid text body
   /hang/<name>            promises 1000 bytes, sends 10, then stalls for 10 minutes
+  /never/<name>           reads the request and never answers
+  /drip/<name>            promises 1000 bytes and sends one byte a second
+  /chunkcut/<name>        chunked encoding that stops after one chunk (connection closed)
+  /hugelen/<name>         declares Content-Length: 2 GB, sends a little, closes
+  /gzbomb/<mb>/<name>     gzip-encoded text that inflates to <mb> MB of "a "
+  /hugeheader/<name>      a 300 KB header line before a small body
+  /chain/<n>/<name>       redirects n times (to /chain/<n-1>/...), then /ok
+  /toftp                  redirects to ftp://127.0.0.1/x
+  /toport/<port>/<path>   redirects to http://127.0.0.1:<port>/<path>
+  /flaky429/<n>/<name>    429 with Retry-After: 0 for the first n requests, then 200
+  /empty/<name>           200 with an empty body
+  /astext/<path of a PNG> the file served with Content-Type: text/plain (root: FAULTSRV_ROOT)
 """
+import gzip
 import http.server
+import os
 import socketserver
 import sys
 import threading
@@ -89,6 +103,75 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             time.sleep(600)
             self.close_connection = True
+        elif kind == "never":
+            time.sleep(600)
+            self.close_connection = True
+        elif kind == "drip":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+        elif kind == "chunkcut":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.write(b"10\r\nhello chunked 16\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+        elif kind == "hugelen":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(2 * 1024 ** 3))
+            self.end_headers()
+            try:
+                self.wfile.write(b"word " * 100)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+        elif kind == "gzbomb":
+            mb = int(parts[1])
+            body = gzip.compress(b"a " * (mb * 512 * 1024), 9)
+            self.reply(200, body, [("Content-Type", "text/plain"), ("Content-Encoding", "gzip")])
+        elif kind == "hugeheader":
+            self.reply(200, b"small body\n", [("Content-Type", "text/plain"), ("X-Huge", "h" * 300000)])
+        elif kind == "chain":
+            n = int(parts[1])
+            loc = "/chain/%d/%s" % (n - 1, parts[2]) if n > 0 else "/ok/" + parts[2]
+            self.reply(302, b"", [("Location", loc)])
+        elif kind == "toftp":
+            self.reply(302, b"", [("Location", "ftp://127.0.0.1/x")])
+        elif kind == "toport":
+            self.reply(302, b"", [("Location", "http://127.0.0.1:%s/%s" % (parts[1], "/".join(parts[2:])))])
+        elif kind == "flaky429":
+            n = int(parts[1])
+            with flaky_lock:
+                seen = flaky_counts.get(self.path, 0)
+                flaky_counts[self.path] = seen + 1
+            if seen < n:
+                self.reply(429, b"slow down\n", [("Retry-After", "0")])
+            else:
+                self.reply(200, b"recovered after 429\n", [("Content-Type", "text/plain")])
+        elif kind == "empty":
+            self.reply(200, b"", [("Content-Type", "text/plain")])
+        elif kind == "astext":
+            root = os.environ.get("FAULTSRV_ROOT", "/nonexistent")
+            path = os.path.join(root, *parts[1:])
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError:
+                self.reply(404, b"no such file\n")
+                return
+            self.reply(200, data, [("Content-Type", "text/plain")])
         elif kind == "ok":
             self.reply(200, b"hello ok world\n", [("Content-Type", "text/plain")])
         else:

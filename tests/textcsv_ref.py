@@ -99,7 +99,8 @@ def shown(token):
 
 
 def ref_text(data):
-    counts = collections.Counter(t.lower() for t in TOKEN.findall(data))
+    # Tokens over CFP_TEXT_TOKEN_MAX (256) bytes are not ranked (cfp_text.h).
+    counts = collections.Counter(t.lower() for t in TOKEN.findall(data) if len(t) <= 256)
     top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     return {
         "lines": data.count(b"\n"),
