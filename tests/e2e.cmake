@@ -16,3 +16,7 @@ set_tests_properties(e2e_badinput PROPERTIES LABELS "e2e;tsan")
 # --shard + merge; its MPI part runs only outside the sanitizer builds.
 cfp_script_test(NAME e2e_resume COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_resume.py
                 LABELS e2e)
+# The fault and limit matrix (doc: tests/e2e_faults.py), memory and fds over
+# rounds of faults, the filesystem, secrets.
+cfp_script_test(NAME e2e_faults COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_faults.py
+                LABELS e2e)
