@@ -1,6 +1,7 @@
 /* main.c - the cfp command line: the seed lab's commands (--generate-dataset,
  * --mode), plus `cfp serve` and `cfp report`. */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -633,6 +634,13 @@ int main(int argc, char **argv)
     /* Over a file-size limit (ulimit -f, RLIMIT_FSIZE) a write must fail
      * with EFBIG, failing that task, instead of SIGXFSZ killing the run. */
     signal(SIGXFSZ, SIG_IGN);
+    /* Bodies and images are large, short-lived buffers freed on another
+     * thread than the one that allocated them. glibc raises its mmap
+     * threshold after such frees and then serves them from per-thread
+     * arenas, which fragment: a 40,000-task soak grew by 55 MB. A fixed
+     * threshold keeps every buffer over 256 KB in its own mapping, returned
+     * to the system when freed. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     if (argc > 1 && strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "merge") == 0)

@@ -20,3 +20,7 @@ cfp_script_test(NAME e2e_resume COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURC
 # rounds of faults, the filesystem, secrets.
 cfp_script_test(NAME e2e_faults COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_faults.py
                 LABELS e2e)
+# The soak, short: 4,000 URLs (10 % faults) through async -c 256 and under
+# mpirun -np 3 (jobs/soak.sh runs 100,000). Release suite only.
+cfp_script_test(NAME soak_short COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/soak.py
+                --urls 4000 --every 500 --np 3 LABELS "e2e;nosan")
