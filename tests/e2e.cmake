@@ -24,3 +24,10 @@ cfp_script_test(NAME e2e_faults COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURC
 # mpirun -np 3 (jobs/soak.sh runs 100,000). Release suite only.
 cfp_script_test(NAME soak_short COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/soak.py
                 --urls 4000 --every 500 --np 3 LABELS "e2e;nosan")
+# The sequential engine end to end under valgrind (Release build only:
+# valgrind and the sanitizers do not mix).
+find_program(CFP_VALGRIND valgrind)
+if (CFP_VALGRIND AND NOT CFP_SANITIZE)
+  cfp_script_test(NAME valgrind_e2e_sequential COMMAND ${CFP_TEST_PYTHON}
+                  ${CMAKE_CURRENT_SOURCE_DIR}/valgrind_e2e.py LABELS "valgrind" TIMEOUT 900)
+endif ()
