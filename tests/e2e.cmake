@@ -31,3 +31,6 @@ if (CFP_VALGRIND AND NOT CFP_SANITIZE)
   cfp_script_test(NAME valgrind_e2e_sequential COMMAND ${CFP_TEST_PYTHON}
                   ${CMAKE_CURRENT_SOURCE_DIR}/valgrind_e2e.py LABELS "valgrind" TIMEOUT 900)
 endif ()
+# The stop path (signal handler, atomics, grace) in the threaded engines is
+# also run under ThreadSanitizer.
+set_tests_properties(e2e_resume PROPERTIES LABELS "e2e;tsan")
