@@ -63,9 +63,10 @@ const char *cfp_out_url_segment(const char *url, size_t *len)
 void cfp_out_name(int64_t index, const char *url, const char *ext, char *name, size_t size)
 {
     char stem[OUT_STEM_MAX + 1];
-    size_t len, n = 0, i;
+    size_t len, n = 0, i, fixed;
     const char *seg = cfp_out_url_segment(url, &len);
     const char *dot = NULL;
+    int head = snprintf(NULL, 0, "%06lld_", (long long)index);
 
     for (i = 0; i < len; i++)
         if (seg[i] == '.')
@@ -81,8 +82,12 @@ void cfp_out_name(int64_t index, const char *url, const char *ext, char *name, s
     stem[n] = '\0';
     if (n == 0)
         memcpy(stem, "file", 5);
-    if (size > 32 && strlen(stem) > size - 32)
-        stem[size - 32] = '\0';
+    /* Cut the stem to what the index, '.', ext and NUL leave, so that a
+     * small buffer never loses the extension (at size 32 a fixed 32-byte
+     * reserve left no stem, and snprintf then cut the extension). */
+    fixed = (head > 0 ? (size_t)head : 0) + strlen(ext) + 2;
+    if (size > fixed && strlen(stem) > size - fixed)
+        stem[size - fixed] = '\0';
     (void)snprintf(name, size, "%06lld_%s.%s", (long long)index, stem, ext);
 }
 
@@ -190,11 +195,21 @@ static cfp_err drain(struct cfp_out *o)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
-            return out_fail(o, "write", o->tmp, errno);
+            return out_fail(o, "write", o->final, errno); /* the name users know */
         off += (size_t)w;
     }
     o->fill = 0;
     return CFP_ERR_OK;
+}
+
+cfp_err cfp_out_cause(const struct cfp_out *o, struct cfp_status *st)
+{
+    if (!o || !o->err)
+        return CFP_ERR_OK;
+    /* The processor that called cfp_out_write() said only "writing output:
+     * I/O error"; the root cause (ENOSPC, EFBIG...) is here. */
+    cfp_status_clear(st);
+    return cfp_status_set(st, o->err, "%s", o->errmsg[0] ? o->errmsg : cfp_strerror(o->err));
 }
 
 cfp_err cfp_out_write(void *ctx, const void *data, size_t len)

@@ -55,6 +55,11 @@ cfp_err cfp_out_open(const char *dir, const char *name, struct cfp_out **out,
 /* Appends bytes (a cfp_write_fn: ctx is the struct cfp_out *). */
 cfp_err cfp_out_write(void *ctx, const void *data, size_t len);
 
+/* When a write to o failed, replaces st with that failure's own message
+ * ("write out/000003_a.json: No space left on device") and returns its
+ * code; otherwise CFP_ERR_OK and st untouched. NULL-safe. */
+cfp_err cfp_out_cause(const struct cfp_out *o, struct cfp_status *st);
+
 /* Flushes, closes and renames into place; fills path, digest, size. Frees o
  * and sets *po = NULL whether or not it succeeds (on failure the temporary
  * file is removed). */

@@ -125,9 +125,12 @@ static cfp_err dispatch(struct cfp_proc *p, const void *data, size_t n)
         return CFP_ERR_OK;
     case KIND_TEXT:
         err = cfp_text_feed(p->text, data, n);
+        if (err && cfp_out_cause(p->out, p->st))
+            return p->st->code;
         return err ? cfp_status_set(p->st, err, "text: %s", cfp_strerror(err)) : CFP_ERR_OK;
     case KIND_CSV:
-        return cfp_csv_feed(p->csv, data, n, p->st);
+        err = cfp_csv_feed(p->csv, data, n, p->st);
+        return err && cfp_out_cause(p->out, p->st) ? p->st->code : err;
     default:
         return cfp_status_set(p->st, CFP_ERR_INTERNAL, "no processor");
     }
@@ -292,6 +295,8 @@ cfp_err cfp_proc_finish(struct cfp_proc *p, struct cfp_record *r)
         err = finish_text(p, r);
     else
         err = finish_csv(p, r);
+    if (err && cfp_out_cause(p->out, p->st))
+        err = p->st->code;
     if (err)
         goto out;
     r->t_write = cfp_out_seconds(p->out);

@@ -248,7 +248,7 @@ def run_baseline(work, files, fbase, base):
 
 
 def try_mount(args, target):
-    return subprocess.run(["mount"] + args + [target], capture_output=True).returncode == 0
+    return subprocess.run(["mount"] + args + ["tmpfs", target], capture_output=True).returncode == 0
 
 
 def run_filesystem(work, base):
@@ -287,7 +287,8 @@ def run_filesystem(work, base):
         bad = [r for r in rows if r["status"] != "ok"]
         check(len(rows) == 12 and ok and bad, "disk full: %d ok, %d failed of %d" % (len(ok), len(bad), len(rows)))
         for r in bad:
-            check(re.search(r"No space left|File too large", r["error"]), "disk full: message %r" % r["error"])
+            check(re.match(r"write \S+\.json: (No space left on device|File too large)$", r["error"]),
+                  "disk full: message %r" % r["error"])
         for r in ok:
             check(os.path.getsize(r["output"]) == r["bytes_out"], "disk full: output %s truncated" % r["output"])
         names = os.listdir(full)
