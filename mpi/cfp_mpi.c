@@ -13,6 +13,7 @@
 #include "cfp_log.h"
 #include "cfp_mem.h"
 #include "cfp_mpi_internal.h"
+#include "cfp_out.h"
 
 bool cfp_mpi_under_launcher(void)
 {
@@ -86,16 +87,76 @@ cfp_err cfp_mpi_init(MPI_Comm *comm, int *rank, int *size, struct cfp_status *st
     return CFP_ERR_OK;
 }
 
+/* What each rank says at the start: where it runs, and whether it can
+ * write the output directory (ranks on other hosts may not see the same
+ * filesystem: README, "Running across nodes"). */
+struct rank_hello {
+    char host[CFP_HOST_MAX];
+    int32_t ok;
+    char msg[256];
+};
+
+/* Collective, before any work: gathers every rank's hello on rank 0 and
+ * stops all ranks when one of them cannot write the outputs. On rank 0,
+ * hosts (size entries, owned by the caller) gets every rank's host name. */
+static cfp_err start_check(MPI_Comm comm, const struct cfp_run_cfg *cfg, int rank, int size,
+                           char (*hosts)[CFP_HOST_MAX], struct cfp_status *st)
+{
+    struct rank_hello me, *all = NULL;
+    struct cfp_status cst;
+    int32_t verdict = 1;
+
+    memset(&me, 0, sizeof(me));
+    cfp_status_clear(&cst);
+    (void)snprintf(me.host, sizeof(me.host), "%s", cfp_host_name());
+    me.ok = !cfp_mkdirs(cfg->task.output_dir, &cst) &&
+            !cfp_out_check_writable(cfg->task.output_dir, &cst);
+    (void)snprintf(me.msg, sizeof(me.msg), "%.255s", cst.msg);
+    if (rank == 0 && (!hosts || !(all = cfp_calloc((size_t)size, sizeof(*all)))))
+        verdict = 0; /* out of memory: still take part in the collectives below */
+    MPI_Gather(&me, (int)sizeof(me), MPI_BYTE, all, (int)sizeof(me), MPI_BYTE, 0, comm);
+    if (rank == 0 && all) {
+        for (int i = 0; i < size; i++) {
+            all[i].host[CFP_HOST_MAX - 1] = all[i].msg[sizeof(all[i].msg) - 1] = '\0';
+            memcpy(hosts[i], all[i].host, CFP_HOST_MAX);
+            if (!all[i].ok && verdict) {
+                verdict = 0;
+                cfp_status_set(st, CFP_ERR_IO,
+                               "rank %d on host %s cannot write the output directory: %s (every "
+                               "rank must see the same, writable output directory)",
+                               i, all[i].host, all[i].msg);
+            }
+        }
+    } else if (rank == 0) {
+        cfp_status_set(st, CFP_ERR_NOMEM, "rank 0: out of memory");
+    }
+    cfp_free(all);
+    MPI_Bcast(&verdict, 1, MPI_INT32_T, 0, comm);
+    if (verdict)
+        return CFP_ERR_OK;
+    /* Workers end quietly; rank 0 says why and exits 3. */
+    return rank == 0 ? st->code : cfp_status_set(st, CFP_ERR_IO, "%s", "stopped by rank 0");
+}
+
 cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, const struct cfp_mpi_opts *mo,
                     struct cfp_engine_stats *stats, struct cfp_status *st)
 {
-    int rank = 0;
+    char (*hosts)[CFP_HOST_MAX] = NULL;
+    int rank = 0, size = 1;
+    cfp_err err;
 
     memset(stats, 0, sizeof(*stats));
     MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
     if (rank == 0)
-        return cfp_mpi_root_run(comm, cfg, mo, stats, st);
-    return cfp_mpi_worker_run(comm, cfg, st);
+        hosts = cfp_calloc((size_t)size, CFP_HOST_MAX); /* NULL: start_check() fails the run */
+    err = start_check(comm, cfg, rank, size, hosts, st);
+    if (!err)
+        err = rank == 0 ? cfp_mpi_root_run(comm, cfg, mo, (const char(*)[CFP_HOST_MAX])hosts, stats,
+                                           st)
+                        : cfp_mpi_worker_run(comm, cfg, st);
+    cfp_free(hosts);
+    return err;
 }
 
 void cfp_mpi_finalize(MPI_Comm *comm)

@@ -57,9 +57,10 @@ int cfp_mpi_unpack_tasks(const unsigned char *in, size_t len, struct cfp_task *o
 cfp_err cfp_mpi_worker_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, struct cfp_status *st);
 
 /* Runs rank 0: dispatcher, collector and (optionally) a local engine. */
+/* hosts: every rank's host name (size entries, read only; for messages). */
 cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
-                         const struct cfp_mpi_opts *mo, struct cfp_engine_stats *stats,
-                         struct cfp_status *st);
+                         const struct cfp_mpi_opts *mo, const char (*hosts)[CFP_HOST_MAX],
+                         struct cfp_engine_stats *stats, struct cfp_status *st);
 
 /* How many tasks a rank asks for at a time: enough to keep its engine busy
  * while the next batch is on its way. */

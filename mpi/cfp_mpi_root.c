@@ -33,6 +33,7 @@ struct root {
     int consumers;               /* ranks that process tasks */
     struct cfp_run_ctx *ctx;     /* NULL when the run could not be opened */
     const struct cfp_mpi_opts *mo;
+    const char (*hosts)[CFP_HOST_MAX]; /* every rank's host name, for messages */
     pthread_mutex_t mu;          /* guards ctx->src, ctx->sink, stats, ranks[], dispatched,
                                     src_done, err, st; taken by the service thread and by the
                                     local engine's source and sink */
@@ -276,9 +277,10 @@ static bool check_silence(struct root *r)
         if (rs->finished || now - rs->last_heard < r->mo->rank_timeout_s)
             continue;
         (void)snprintf(msg, sizeof(msg),
-                       "rank %d sent nothing for %.0f s (no heartbeat; --rank-timeout %.0f) with "
-                       "%lld tasks outstanding: ending the run, finished records are saved",
-                       i, now - rs->last_heard, r->mo->rank_timeout_s, (long long)rs->outstanding);
+                       "rank %d on host %s sent nothing for %.0f s (no heartbeat; --rank-timeout "
+                       "%.0f) with %lld tasks outstanding: ending the run, finished records are saved",
+                       i, r->hosts[i], now - rs->last_heard, r->mo->rank_timeout_s,
+                       (long long)rs->outstanding);
         pthread_mutex_lock(&r->mu);
         fail_locked(r, CFP_ERR_INTERNAL, msg);
         pthread_mutex_unlock(&r->mu);
@@ -427,8 +429,8 @@ static void root_free(struct root *r)
 }
 
 cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
-                         const struct cfp_mpi_opts *mo, struct cfp_engine_stats *stats,
-                         struct cfp_status *st)
+                         const struct cfp_mpi_opts *mo, const char (*hosts)[CFP_HOST_MAX],
+                         struct cfp_engine_stats *stats, struct cfp_status *st)
 {
     struct cfp_run_cfg rcfg = *cfg;
     struct root r;
@@ -438,6 +440,7 @@ cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
 
     memset(stats, 0, sizeof(*stats));
     err = root_init(&r, comm, mo, stats, st);
+    r.hosts = hosts;
     rcfg.ranks = r.size;
     if (!err && (err = cfp_run_open(&rcfg, r.ctx, st)) != CFP_ERR_OK) {
         cfp_free(r.ctx);

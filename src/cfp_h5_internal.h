@@ -42,6 +42,7 @@ struct cfp_h5_row {
     double t_start, t_fetch, t_process, t_write;
     int32_t width_in, height_in, width_out, height_out;
     int64_t lines, words, chars, rows, cols;
+    const char *host;
 };
 
 enum cfp_h5_kind { CFP_H5_I32, CFP_H5_I64, CFP_H5_F64, CFP_H5_STR };

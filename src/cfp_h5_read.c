@@ -253,6 +253,7 @@ static void record_from_row(struct cfp_record *r, const struct cfp_h5_row *row)
     r->bytes_out = row->bytes_out;
     copy_str(r->output, sizeof(r->output), row->output);
     copy_str(r->digest, sizeof(r->digest), row->digest);
+    copy_str(r->host, sizeof(r->host), row->host); /* "" in files from before the column */
     r->rank = row->rank;
     r->worker = row->worker;
     r->t_start = row->t_start;

@@ -53,6 +53,7 @@ static const struct {
     FIELD(width_in, CFP_H5_I32),    FIELD(height_in, CFP_H5_I32),  FIELD(width_out, CFP_H5_I32),
     FIELD(height_out, CFP_H5_I32),  FIELD(lines, CFP_H5_I64),      FIELD(words, CFP_H5_I64),
     FIELD(chars, CFP_H5_I64),       FIELD(rows, CFP_H5_I64),       FIELD(cols, CFP_H5_I64),
+    FIELD(host, CFP_H5_STR),
 };
 
 void cfp_h5__quiet(void)

@@ -463,6 +463,7 @@ static void row_from_record(struct cfp_h5_row *row, const struct cfp_record *rec
     row->bytes_out = rec->bytes_out;
     row->output = rec->output;
     row->digest = rec->digest;
+    row->host = rec->host;
     row->rank = rec->rank;
     row->worker = rec->worker;
     row->t_start = rec->t_start;
@@ -519,9 +520,9 @@ static cfp_err write_batch(struct cfp_h5 *h, struct cfp_status *st)
 static void buffer_record(struct cfp_h5 *h, const struct cfp_record *r)
 {
     struct cfp_record *b = &h->buf[h->nbuf++];
-    char *s[] = {b->url, b->kind, b->error, b->output, b->digest};
+    char *s[] = {b->url, b->kind, b->error, b->output, b->digest, b->host};
     size_t n[] = {sizeof(b->url), sizeof(b->kind), sizeof(b->error), sizeof(b->output),
-                  sizeof(b->digest)};
+                  sizeof(b->digest), sizeof(b->host)};
     size_t i;
 
     memcpy(b, r, sizeof(*b));

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 
 #include "cfp_clock.h"
 #include "cfp_mem.h"
+#include "cfp_record.h"
 #include "cfp_sha256.h"
 
 #define OUT_STEM_MAX 80
@@ -124,25 +124,6 @@ cfp_err cfp_mkdirs(const char *dir, struct cfp_status *st)
     return CFP_ERR_OK;
 }
 
-static char host_buf[256];
-static pthread_once_t host_once = PTHREAD_ONCE_INIT;
-
-static void read_host_name(void)
-{
-    if (gethostname(host_buf, sizeof(host_buf) - 1) != 0)
-        host_buf[0] = '\0';
-    for (char *p = host_buf; *p; p++)
-        if (*p == '/')
-            *p = '_';
-}
-
-/* This host's name, read once ("" if unknown). */
-static const char *host_name(void)
-{
-    pthread_once(&host_once, read_host_name);
-    return host_buf;
-}
-
 cfp_err cfp_out_open(const char *dir, const char *name, struct cfp_out **out,
                      struct cfp_status *st)
 {
@@ -155,7 +136,7 @@ cfp_err cfp_out_open(const char *dir, const char *name, struct cfp_out **out,
     /* The host name lets cfp_out_sweep() tell its own host's leftovers from
      * files other nodes are writing into a shared output dir. */
     n2 = snprintf(o->tmp, sizeof(o->tmp), "%s/.%s.tmp-%ld-%u@%s", dir, name, (long)getpid(),
-                  atomic_fetch_add(&out_seq, 1), host_name());
+                  atomic_fetch_add(&out_seq, 1), cfp_host_name());
     if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof(o->final) || (size_t)n2 >= sizeof(o->tmp)) {
         cfp_free(o);
         return cfp_status_set(st, CFP_ERR_IO, "output %s/%s: path too long", dir, name);
@@ -302,7 +283,7 @@ int cfp_out_sweep(const char *dir)
         char *end;
         long pid;
 
-        if (!at || strcmp(at + 1, host_name()) != 0)
+        if (!at || strcmp(at + 1, cfp_host_name()) != 0)
             continue; /* not a temporary file, or another host's */
         pid = strtol(t + 5, &end, 10);
         if (end == t + 5 || *end != '-' || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno == EPERM)

@@ -2,7 +2,9 @@
 #include "cfp_record.h"
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 void cfp_record_init(struct cfp_record *r, const struct cfp_task *t)
 {
@@ -70,4 +72,22 @@ void cfp_record_scrub(struct cfp_record *r)
     url[sizeof(url) - 1] = '\0';
     cfp_url_scrub_in(url, r->error);
     cfp_url_scrub_in(url, r->url);
+}
+
+static char host_buf[CFP_HOST_MAX];
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static void read_host_name(void)
+{
+    if (gethostname(host_buf, sizeof(host_buf) - 1) != 0)
+        host_buf[0] = '\0';
+    for (char *p = host_buf; *p; p++)
+        if (*p == '/')
+            *p = '_';
+}
+
+const char *cfp_host_name(void)
+{
+    pthread_once(&host_once, read_host_name);
+    return host_buf;
 }

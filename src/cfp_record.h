@@ -15,6 +15,7 @@
 #define CFP_PATH_MAX 1024
 #define CFP_KIND_MAX 16
 #define CFP_DIGEST_HEX 65 /* SHA-256 as 64 hex digits + NUL */
+#define CFP_HOST_MAX 64
 
 /* One URL to process. index is its 0-based position among the list's URL
  * lines (comments and blank lines do not count): it names the output file
@@ -41,6 +42,7 @@ struct cfp_record {
     char output[CFP_PATH_MAX];         /* output path, "" when failed */
     char digest[CFP_DIGEST_HEX];       /* SHA-256 of the output, "" when failed */
     int32_t rank;                      /* MPI rank, 0 for local runs */
+    char host[CFP_HOST_MAX];           /* host name of the process that ran the task */
     int32_t worker;                    /* worker (thread) id within the rank */
     double t_start, t_fetch, t_process, t_write;
     int32_t width_in, height_in, width_out, height_out; /* images */
@@ -60,6 +62,10 @@ void cfp_record_scrub(struct cfp_record *r);
 /* The same for one string (NUL-terminated, rewritten in place): every
  * ":<password>@" of url's userinfo in s becomes ":***@". */
 void cfp_url_scrub_in(const char *url, char *s);
+
+/* This host's name (gethostname, '/' replaced by '_'; "" if unknown),
+ * read once; recorded in every record and used in temporary file names. */
+const char *cfp_host_name(void);
 
 /* "ok" or "failed". */
 const char *cfp_record_status(const struct cfp_record *r);

@@ -77,11 +77,33 @@ static uint64_t row_hash(const struct cfp_record *r)
     return h ^ (h >> 29);
 }
 
+/* Adds r to its host's totals. */
+static void host_add(struct run_sum *s, const struct cfp_record *r)
+{
+    struct host_sum *h = NULL;
+
+    for (int i = 0; i < s->nhosts && !h; i++)
+        if (strcmp(s->hosts[i].name, r->host) == 0)
+            h = &s->hosts[i];
+    if (!h && s->nhosts < REPORT_HOSTS) {
+        h = &s->hosts[s->nhosts++];
+        (void)snprintf(h->name, sizeof(h->name), "%s", r->host);
+    }
+    if (!h) {
+        h = &s->hosts[REPORT_HOSTS];
+        (void)snprintf(h->name, sizeof(h->name), "(other hosts)");
+    }
+    h->tasks++;
+    h->ok += r->code == CFP_ERR_OK;
+    h->busy_s += r->t_fetch + r->t_process + r->t_write;
+}
+
 static int on_task(void *ctx, const struct cfp_record *r)
 {
     struct run_sum *s = ctx;
     int k = kind_index(r->kind);
 
+    host_add(s, r);
     s->fetch_s += r->t_fetch;
     s->process_s += r->t_process;
     s->write_s += r->t_write;
@@ -325,6 +347,29 @@ static void print_history(const struct report *rep)
     fprintf(f, "\n");
 }
 
+/* Where the newest run's tasks ran, when that was more than one host. */
+static void print_hosts(const struct report *rep, const struct run_sum *s)
+{
+    int n = s->nhosts + (s->hosts[REPORT_HOSTS].tasks > 0);
+    double busy = 0;
+
+    if (n < 2)
+        return;
+    for (int i = 0; i <= REPORT_HOSTS; i++)
+        busy += s->hosts[i].busy_s;
+    fprintf(rep->f, "Per host, newest run %s (%d hosts; busy = summed task time)\n", s->id, n);
+    fprintf(rep->f, "%-24s %8s %8s %8s %10s %6s\n", "host", "tasks", "ok", "failed", "busy_s", "share");
+    for (int i = 0; i <= REPORT_HOSTS; i++) {
+        const struct host_sum *h = &s->hosts[i];
+        if (!h->tasks)
+            continue;
+        fprintf(rep->f, "%-24s %8lld %8lld %8lld %10.2f %5.0f%%\n", h->name[0] ? h->name : "(unknown)",
+                (long long)h->tasks, (long long)h->ok, (long long)(h->tasks - h->ok), h->busy_s,
+                report_pct(h->busy_s, busy));
+    }
+    fprintf(rep->f, "\n");
+}
+
 static int on_failure(void *ctx, const struct cfp_record *r)
 {
     struct report *rep = ctx;
@@ -354,6 +399,7 @@ static cfp_err write_body(struct report *rep, struct cfp_status *st)
     print_workloads(rep);
     print_history(rep);
     last = nth(rep, rep->nruns - 1);
+    print_hosts(rep, last);
     if (last->info.failed == 0)
         return CFP_ERR_OK;
     fprintf(rep->f, "Failed tasks of the newest run, %s (first %d)\n", last->id, REPORT_MAX_FAILURES);

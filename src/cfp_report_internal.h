@@ -14,6 +14,14 @@
 #define REPORT_RANKS         16 /* ranks whose load is tracked per run */
 
 /* One run: its attributes and sums over its task rows. */
+#define REPORT_HOSTS 16 /* hosts listed per run; more are summed as "(other hosts)" */
+
+struct host_sum {
+    char name[CFP_HOST_MAX]; /* "" for records from before the host column */
+    int64_t tasks, ok;
+    double busy_s;
+};
+
 struct run_sum {
     char id[CFP_H5_RUN_ID_MAX];
     struct cfp_run_info info;
@@ -22,6 +30,8 @@ struct run_sum {
     uint64_t fingerprint;          /* order-independent hash of (index, status, digest) */
     double rank_busy[REPORT_RANKS]; /* summed task time per rank (mpi runs) */
     int64_t rank_tasks[REPORT_RANKS];
+    struct host_sum hosts[REPORT_HOSTS + 1]; /* the last one: every other host */
+    int nhosts;
 };
 
 /* The newest run of each mode for one workload. */

@@ -62,6 +62,7 @@ bool cfp_task_begin(const struct cfp_task_cfg *cfg, int worker, const struct cfp
 {
     cfp_record_init(r, t);
     r->rank = cfg->rank;
+    memcpy(r->host, cfp_host_name(), sizeof(r->host));
     r->worker = worker;
     r->t_start = cfp_now() - cfg->t0;
     if (t->url_truncated) {

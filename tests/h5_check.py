@@ -38,7 +38,7 @@ TASK_FIELDS = [
     ("rank", "i4"), ("worker", "i4"), ("t_start", "f8"), ("t_fetch", "f8"),
     ("t_process", "f8"), ("t_write", "f8"), ("width_in", "i4"), ("height_in", "i4"),
     ("width_out", "i4"), ("height_out", "i4"), ("lines", "i8"), ("words", "i8"),
-    ("chars", "i8"), ("rows", "i8"), ("cols", "i8"),
+    ("chars", "i8"), ("rows", "i8"), ("cols", "i8"), ("host", "str"),
 ]
 RUN_ATTRS = {
     "mode": "str", "engine": "str", "workload": "str", "started": "str", "input": "str",
@@ -97,7 +97,7 @@ def gen_row(run, i):
         "digest": "" if failed else f"{d:016x}" * 4,
         "rank": i % 4 if run == 2 else 0, "worker": i % 3,
         "t_start": i * 0.25, "t_fetch": i / 7.0, "t_process": 1.0 / (i + 1),
-        "t_write": -1.0 if failed else 0.5,
+        "t_write": -1.0 if failed else 0.5, "host": "",
     }
     for f in ("width_in", "height_in", "width_out", "height_out",
               "lines", "words", "chars", "rows", "cols"):
