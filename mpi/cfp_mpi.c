@@ -138,16 +138,37 @@ static cfp_err start_check(MPI_Comm comm, const struct cfp_run_cfg *cfg, int ran
     return rank == 0 ? st->code : cfp_status_set(st, CFP_ERR_IO, "%s", "stopped by rank 0");
 }
 
-cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, const struct cfp_mpi_opts *mo,
+int cfp_mpi_per_host_share(int per_host, int size, int rank, bool rank0_works)
+{
+    int first = rank0_works || size == 1 ? 0 : 1, consumers = size - first, i = rank - first;
+
+    if (per_host <= 0 || i < 0)
+        return per_host;
+    /* Split per_host among the consumer ranks: the first per_host % n get
+     * one more, so the shares add up to per_host exactly. */
+    return per_host / consumers + (i < per_host % consumers ? 1 : 0);
+}
+
+cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *in, const struct cfp_mpi_opts *mo,
                     struct cfp_engine_stats *stats, struct cfp_status *st)
 {
     char (*hosts)[CFP_HOST_MAX] = NULL;
-    int rank = 0, size = 1;
+    struct cfp_run_cfg c = *in, *cfg = &c;
+    int rank = 0, size = 1, consumers;
     cfp_err err;
 
     memset(stats, 0, sizeof(*stats));
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
+    consumers = mo->rank0_works || size == 1 ? size : size - 1;
+    if (cfg->engine.per_host > 0 && cfg->engine.per_host < consumers)
+        /* Every rank makes the same decision: no message needed. */
+        return cfp_status_set(st, CFP_ERR_USAGE,
+                              "--per-host-connections %d is less than the %d ranks that fetch: "
+                              "each needs at least one connection per server (use fewer ranks or "
+                              "--no-rank0-work, or a larger cap)",
+                              cfg->engine.per_host, consumers);
+    c.engine.per_host = cfp_mpi_per_host_share(in->engine.per_host, size, rank, mo->rank0_works);
     if (rank == 0)
         hosts = cfp_calloc((size_t)size, CFP_HOST_MAX); /* NULL: start_check() fails the run */
     err = start_check(comm, cfg, rank, size, hosts, st);

@@ -57,6 +57,10 @@ int cfp_mpi_unpack_tasks(const unsigned char *in, size_t len, struct cfp_task *o
 cfp_err cfp_mpi_worker_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, struct cfp_status *st);
 
 /* Runs rank 0: dispatcher, collector and (optionally) a local engine. */
+/* This rank's share of --per-host-connections (per_host) among the ranks
+ * that fetch (all, or all but rank 0): the shares add up to per_host. */
+int cfp_mpi_per_host_share(int per_host, int size, int rank, bool rank0_works);
+
 /* hosts: every rank's host name (size entries, read only; for messages). */
 cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
                          const struct cfp_mpi_opts *mo, const char (*hosts)[CFP_HOST_MAX],

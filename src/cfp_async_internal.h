@@ -60,7 +60,8 @@ struct cfp_async_loop;
 /* Creates the loop for p: the multi handle (stored in p->multi, so call
  * before starting the pool) and room for `concurrency` transfer slots.
  * src must outlive the loop. Caller frees with cfp_async_loop_free(). */
-cfp_err cfp_async_loop_new(struct cfp_async_pool *p, int concurrency, struct cfp_source *src,
+/* per_host: connections (= transfers, HTTP/1.1) to one host at once; 0 = concurrency. */
+cfp_err cfp_async_loop_new(struct cfp_async_pool *p, int concurrency, int per_host, struct cfp_source *src,
                            struct cfp_async_loop **out, struct cfp_status *st);
 
 /* Runs the loop on the calling thread until the source is exhausted and

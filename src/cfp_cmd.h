@@ -27,6 +27,7 @@ struct opts {
     const char *workloads_dir;
     int workers, concurrency; /* 0 = the mode's default */
     double grace_s;           /* --grace: see cfp_stop.h */
+    int per_host;             /* --per-host-connections, 0 = none */
     struct cfp_gen_opts gen;
     struct cfp_run_cfg run_cfg;
     const char *output_dir, *results, *report;

@@ -47,6 +47,7 @@ struct cfp_engine_opts {
     int workers;
     int concurrency;
     int cpu_slots;
+    int per_host; /* transfers in flight to one origin (scheme, host, port); 0 = no cap */
 };
 
 /* Defaults from the machine's cores for mode m (see README, "Engines"). */

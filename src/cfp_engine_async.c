@@ -155,7 +155,7 @@ cfp_err cfp_engine_run_async(const struct cfp_engine_opts *eo, const struct cfp_
 
     if (err)
         return err;
-    err = cfp_async_loop_new(&p, eo->concurrency, src, &loop, st);
+    err = cfp_async_loop_new(&p, eo->concurrency, eo->per_host, src, &loop, st);
     if (err)
         goto out_destroy_pool;
     tids = cfp_calloc((size_t)eo->workers, sizeof(*tids));

@@ -418,7 +418,7 @@ void cfp_async_loop_run(struct cfp_async_loop *l)
         ;
 }
 
-cfp_err cfp_async_loop_new(struct cfp_async_pool *p, int concurrency, struct cfp_source *src,
+cfp_err cfp_async_loop_new(struct cfp_async_pool *p, int concurrency, int per_host, struct cfp_source *src,
                            struct cfp_async_loop **out, struct cfp_status *st)
 {
     struct cfp_async_loop *l = cfp_calloc(1, sizeof(*l));
@@ -435,9 +435,13 @@ cfp_err cfp_async_loop_new(struct cfp_async_pool *p, int concurrency, struct cfp
                               concurrency);
     }
     /* The multi handle's connection cache is shared by all its easy
-     * handles: at most `concurrency` connections in all and per host. */
+     * handles: at most `concurrency` connections in all, and per host
+     * --per-host-connections (this rank's share of it). libcurl keeps a
+     * transfer over the host cap pending until a connection to that host
+     * is free, so the loop never waits for it. */
     curl_multi_setopt(l->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)concurrency);
-    curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)concurrency);
+    curl_multi_setopt(l->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      (long)(per_host > 0 && per_host < concurrency ? per_host : concurrency));
     curl_multi_setopt(l->multi, CURLMOPT_MAXCONNECTS, (long)concurrency);
     l->p = p;
     l->src = src;

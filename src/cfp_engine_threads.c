@@ -17,8 +17,11 @@
 #include "cfp_engine_internal.h"
 #include "cfp_log.h"
 #include "cfp_mem.h"
+#include "cfp_fetch.h"
 #include "cfp_queue.h"
 #include "cfp_serial.h"
+
+#define HOST_SLOTS 251 /* origin slots of --per-host-connections (a prime) */
 
 struct pool {
     const struct cfp_task_cfg *cfg; /* read-only while threads run */
@@ -29,6 +32,15 @@ struct pool {
                                                        taken by libcurl via share_lock() */
     sem_t fetch_sem;                /* transfers in flight; taken around the fetch phase */
     sem_t cpu_sem;                  /* image jobs at once; taken around the finish phase */
+    /* --per-host-connections: transfers in flight per origin, counted in
+     * slots by a hash of the origin (two origins in one slot share a cap:
+     * never more transfers than asked, sometimes fewer). host_mu guards
+     * host_busy; a worker over the cap waits on host_cv. Taken around the
+     * fetch phase, after fetch_sem. Unused when per_host is 0. */
+    int per_host;
+    pthread_mutex_t host_mu;
+    pthread_cond_t host_cv;
+    int host_busy[HOST_SLOTS];
     struct cfp_serial_sink out;     /* the single writer and the first fatal error */
 };
 
@@ -57,8 +69,42 @@ static void sem_wait_retry(sem_t *s)
         ; /* EINTR */
 }
 
-static void fetch_enter(void *ctx) { sem_wait_retry(&((struct pool *)ctx)->fetch_sem); }
-static void fetch_leave(void *ctx) { sem_post(&((struct pool *)ctx)->fetch_sem); }
+/* The origin slot of url, or -1 when it is not capped. */
+static int host_slot(const struct pool *p, const char *url)
+{
+    uint64_t h;
+
+    return p->per_host > 0 && cfp_fetch_origin_hash(url, &h) ? (int)(h % HOST_SLOTS) : -1;
+}
+
+static void fetch_enter(void *ctx, const char *url)
+{
+    struct pool *p = ctx;
+    int slot = host_slot(p, url);
+
+    sem_wait_retry(&p->fetch_sem);
+    if (slot < 0)
+        return;
+    pthread_mutex_lock(&p->host_mu);
+    while (p->host_busy[slot] >= p->per_host)
+        pthread_cond_wait(&p->host_cv, &p->host_mu);
+    p->host_busy[slot]++;
+    pthread_mutex_unlock(&p->host_mu);
+}
+
+static void fetch_leave(void *ctx, const char *url)
+{
+    struct pool *p = ctx;
+    int slot = host_slot(p, url);
+
+    if (slot >= 0) {
+        pthread_mutex_lock(&p->host_mu);
+        p->host_busy[slot]--;
+        pthread_cond_broadcast(&p->host_cv); /* waiters may want other slots */
+        pthread_mutex_unlock(&p->host_mu);
+    }
+    sem_post(&p->fetch_sem);
+}
 static void cpu_enter(void *ctx) { sem_wait_retry(&((struct pool *)ctx)->cpu_sem); }
 static void cpu_leave(void *ctx) { sem_post(&((struct pool *)ctx)->cpu_sem); }
 
@@ -118,6 +164,9 @@ static cfp_err pool_init(struct pool *p, const struct cfp_engine_opts *eo, struc
     curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
     sem_init(&p->fetch_sem, 0, (unsigned)eo->concurrency);
     sem_init(&p->cpu_sem, 0, (unsigned)eo->cpu_slots);
+    p->per_host = eo->per_host;
+    pthread_mutex_init(&p->host_mu, NULL);
+    pthread_cond_init(&p->host_cv, NULL);
 
     p->gates = (struct cfp_task_gates){fetch_enter, fetch_leave, cpu_enter, cpu_leave, p};
     return CFP_ERR_OK;
@@ -131,6 +180,8 @@ static void pool_destroy(struct pool *p)
         pthread_mutex_destroy(&p->share_mu[i]);
     sem_destroy(&p->fetch_sem);
     sem_destroy(&p->cpu_sem);
+    pthread_mutex_destroy(&p->host_mu);
+    pthread_cond_destroy(&p->host_cv);
     cfp_serial_sink_destroy(&p->out);
     cfp_queue_free(&p->tasks);
 }

@@ -348,3 +348,31 @@ cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_f
     curl_easy_setopt(f->h, CURLOPT_ERRORBUFFER, NULL);
     return err;
 }
+
+bool cfp_fetch_origin_hash(const char *url, uint64_t *hash)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port = NULL;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    bool ok = false;
+
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+        strcmp(scheme, "file") != 0) {
+        const char *parts[] = {scheme, "://", host, ":", port};
+        for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+            for (const char *c = parts[i]; *c; c++) {
+                unsigned char b = (unsigned char)*c;
+                h = (h ^ (b >= 'A' && b <= 'Z' ? b + 32u : b)) * 1099511628211ULL;
+            }
+        *hash = h;
+        ok = true;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return ok;
+}

@@ -99,6 +99,11 @@ void cfp_fetcher_free(struct cfp_fetcher **pf);
  * CFP_ERR_URL for a malformed URL, CFP_ERR_SCHEME for any other scheme. */
 cfp_err cfp_fetch_check_url(const char *url, struct cfp_status *st);
 
+/* Hashes url's origin (scheme, lowercased host, port, default port filled
+ * in) into *hash; false for file:// and URLs without a host (no origin to
+ * spare). */
+bool cfp_fetch_origin_hash(const char *url, uint64_t *hash);
+
 /* Fetches url into sink, retrying as the policy says, all before deadline
  * (cfp_now() clock; 0 = none). */
 cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_fetch_sink *sink,

@@ -127,9 +127,11 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
     if (!cfp_task_begin(cfg, w->id, t, r, &st) || cfp_proc_new(cfg, t, &w->body, &st, &proc))
         goto out;
     sink = cfp_proc_sink(proc);
-    GATE(cfg, fetch_enter);
+    if (cfg->gates && cfg->gates->fetch_enter)
+        cfg->gates->fetch_enter(cfg->gates->ctx, t->url);
     err = cfp_fetch_url(w->fetcher, t->url, &sink, cfp_deadline(), &res, &st);
-    GATE(cfg, fetch_leave);
+    if (cfg->gates && cfg->gates->fetch_leave)
+        cfg->gates->fetch_leave(cfg->gates->ctx, t->url);
     r->http_status = res.http_status;
     r->attempts = res.attempts;
     r->bytes_in = res.bytes;

@@ -18,8 +18,8 @@
  * counting semaphores. Each hook is called on the worker's thread; NULL
  * hooks are skipped. */
 struct cfp_task_gates {
-    void (*fetch_enter)(void *ctx);
-    void (*fetch_leave)(void *ctx);
+    void (*fetch_enter)(void *ctx, const char *url); /* url: the task's, before redirects */
+    void (*fetch_leave)(void *ctx, const char *url);
     void (*cpu_enter)(void *ctx);
     void (*cpu_leave)(void *ctx);
     void *ctx;

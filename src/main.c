@@ -79,6 +79,8 @@ static const char usage_text[] =
     "      --task-timeout S     wall-clock limit of one task, fetch and processing (default none)\n"
     "      --max-record B       longest CSV record, K/M/G suffix (default 16M)\n"
     "      --stats-every N      log memory and open files every N tasks (soak tests)\n"
+    "      --per-host-connections N  transfers in flight to any one server (scheme, host, port),\n"
+    "                           in all: under MPI shared out among the ranks (default: no cap)\n"
     "      --latency-ms L       per-request latency of the loopback server (default 20)\n"
     "      --cacert FILE        CA certificates for https\n"
     "\n"
@@ -106,7 +108,8 @@ enum {
     OPT_INSECURE, OPT_PORT, OPT_ROOT, OPT_BIND, OPT_TLS_CERT, OPT_TLS_KEY, OPT_COMPARE,
     OPT_WORKLOAD, OPT_WORKLOADS_DIR, OPT_RANK_ENGINE, OPT_RANKS, OPT_NO_RANK0_WORK,
     OPT_RANK_TIMEOUT, OPT_LABEL, OPT_NO_REPORT, OPT_PROFILE, OPT_SHARD, OPT_RESUME,
-    OPT_NO_RETRY_FAILED, OPT_GRACE, OPT_TASK_TIMEOUT, OPT_MAX_RECORD, OPT_STATS_EVERY
+    OPT_NO_RETRY_FAILED, OPT_GRACE, OPT_TASK_TIMEOUT, OPT_MAX_RECORD, OPT_STATS_EVERY,
+    OPT_PER_HOST
 };
 
 
@@ -141,6 +144,7 @@ static const struct option main_longopts[] = {
     {"task-timeout", required_argument, NULL, OPT_TASK_TIMEOUT},
     {"max-record", required_argument, NULL, OPT_MAX_RECORD},
     {"stats-every", required_argument, NULL, OPT_STATS_EVERY},
+    {"per-host-connections", required_argument, NULL, OPT_PER_HOST},
     {NULL, 0, NULL, 0}};
 
 static void opts_defaults(struct opts *o)
@@ -255,6 +259,10 @@ static bool main_num_opt(struct opts *o, int c, const char *arg)
         U64_OR_FAIL("--max-record", 16, 1ULL << 30, true);
         t->max_record = (size_t)v;
         return true;
+    case OPT_PER_HOST:
+        U64_OR_FAIL("--per-host-connections", 1, MAX_CONCURRENCY, false);
+        o->per_host = (int)v;
+        return true;
     case OPT_STATS_EVERY:
         U64_OR_FAIL("--stats-every", 1, 1ULL << 40, false);
         o->run_cfg.stats_every = (int64_t)v;
@@ -366,6 +374,7 @@ static bool finish_opts(struct opts *o)
             r->engine.concurrency = o->concurrency;
         else if (em == CFP_MODE_THREADS)
             r->engine.concurrency = r->engine.workers;
+        r->engine.per_host = o->per_host; /* MPI: each rank's share, set in mpi/ */
     }
     r->task.output_dir = o->output_dir;
     if (!r->task.max_record)

@@ -34,3 +34,7 @@ endif ()
 # The stop path (signal handler, atomics, grace) in the threaded engines is
 # also run under ThreadSanitizer.
 set_tests_properties(e2e_resume PROPERTIES LABELS "e2e;tsan")
+# --per-host-connections, counted by the server; the threading engine's
+# per-origin limiter also runs under ThreadSanitizer.
+cfp_script_test(NAME e2e_politeness COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/e2e_politeness.py
+                LABELS "e2e;tsan")

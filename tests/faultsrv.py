@@ -23,6 +23,8 @@ Prints its port on stdout, then serves until killed:
   /flaky429/<n>/<name>    429 with Retry-After: 0 for the first n requests, then 200
   /empty/<name>           200 with an empty body
   /astext/<path of a PNG> the file served with Content-Type: text/plain (root: FAULTSRV_ROOT)
+  /slow/<ms>/<name>       a small text after <ms> ms; counts requests being answered at once
+  /maxconc                the most /slow requests answered at once since the last /maxconc
 """
 import gzip
 import http.server
@@ -33,6 +35,8 @@ import threading
 import time
 
 flaky_counts = {}
+conc = {"now": 0, "max": 0}
+conc_lock = threading.Lock()
 flaky_lock = threading.Lock()
 
 
@@ -172,6 +176,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.reply(404, b"no such file\n")
                 return
             self.reply(200, data, [("Content-Type", "text/plain")])
+        elif kind == "slow":
+            with conc_lock:
+                conc["now"] += 1
+                conc["max"] = max(conc["max"], conc["now"])
+            time.sleep(int(parts[1]) / 1000.0)
+            with conc_lock:
+                conc["now"] -= 1
+            self.reply(200, b"slow and polite\n", [("Content-Type", "text/plain")])
+        elif kind == "maxconc":
+            with conc_lock:
+                m, conc["max"] = conc["max"], 0
+            self.reply(200, b"%d\n" % m, [("Content-Type", "text/plain")])
         elif kind == "ok":
             self.reply(200, b"hello ok world\n", [("Content-Type", "text/plain")])
         else:

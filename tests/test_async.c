@@ -139,7 +139,7 @@ static cfp_err run(enum cfp_mode m, int workers, int conc, const struct cfp_task
                    struct list_src *ls, struct rec_sink *k, struct cfp_engine_stats *stats,
                    struct cfp_status *st)
 {
-    struct cfp_engine_opts eo = {workers, conc, workers};
+    struct cfp_engine_opts eo = {workers, conc, workers, 0};
     struct cfp_source src = {list_next, ls};
     struct cfp_sink sink = {rec_push, k};
 
