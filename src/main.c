@@ -339,12 +339,21 @@ static bool main_opt(struct opts *o, int c, const char *arg)
     }
 }
 
+/* The default report of a results file: performance_report.txt in its
+ * directory, written into buf; NULL when it does not fit. */
+static const char *report_beside(const char *results, char *buf, size_t size)
+{
+    const char *slash = strrchr(results, '/');
+    int n = snprintf(buf, size, "%.*sperformance_report.txt",
+                     slash ? (int)(slash - results + 1) : 0, results);
+
+    return n < 0 || (size_t)n >= size ? NULL : buf;
+}
+
 /* Derives the default output dir and report path once options are known. */
 static bool finish_opts(struct opts *o)
 {
     struct cfp_run_cfg *r = &o->run_cfg;
-    const char *slash;
-    int n;
 
     if (!o->output_dir) {
         (void)snprintf(o->output_buf, sizeof(o->output_buf), DEFAULT_PROCESSED "/%s",
@@ -355,15 +364,10 @@ static bool finish_opts(struct opts *o)
         cfp_cli_usage_error("--output-dir: path longer than %d bytes", CFP_PATH_MAX - 128);
         return false;
     }
-    if (!o->report) {
-        slash = strrchr(o->results, '/');
-        n = snprintf(o->report_buf, sizeof(o->report_buf), "%.*sperformance_report.txt",
-                     slash ? (int)(slash - o->results + 1) : 0, o->results);
-        if (n < 0 || (size_t)n >= sizeof(o->report_buf)) {
-            cfp_cli_usage_error("--results: path too long");
-            return false;
-        }
-        o->report = o->report_buf;
+    if (!o->report && !(o->report = report_beside(o->results, o->report_buf,
+                                                  sizeof(o->report_buf)))) {
+        cfp_cli_usage_error("--results: path too long");
+        return false;
     }
     {
         enum cfp_mode em = r->mode == CFP_MODE_MPI ? r->rank_engine : r->mode;
@@ -583,12 +587,8 @@ static int cmd_report(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cfp_cli_usage_error("report: give exactly one RESULTS.h5");
-    if (!out) {
-        const char *in = argv[optind], *slash = strrchr(in, '/');
-        (void)snprintf(buf, sizeof(buf), "%.*sperformance_report.txt",
-                       slash ? (int)(slash - in + 1) : 0, in);
-        out = buf;
-    }
+    if (!out && !(out = report_beside(argv[optind], buf, sizeof(buf))))
+        return cfp_cli_usage_error("report: path too long");
     if (cfp_report_write(argv[optind], out, NULL, &st)) {
         fprintf(stderr, "cfp: report: %s\n", st.msg);
         return CFP_EXIT_FATAL;
@@ -603,7 +603,7 @@ static int cmd_merge(int argc, char **argv)
     static const struct option longopts[] = {{"report", required_argument, NULL, 'o'},
                                              {"quiet", no_argument, NULL, 'q'},
                                              {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    const char *report = NULL, *slash;
+    const char *report = NULL;
     char buf[CFP_PATH_MAX];
     struct cfp_engine_stats stats;
     struct cfp_status st;
@@ -623,12 +623,8 @@ static int cmd_merge(int argc, char **argv)
     }
     if (argc - optind < 2)
         return cfp_cli_usage_error("merge: give OUT.h5 and at least one IN.h5");
-    if (!report) {
-        slash = strrchr(argv[optind], '/');
-        (void)snprintf(buf, sizeof(buf), "%.*sperformance_report.txt",
-                       slash ? (int)(slash - argv[optind] + 1) : 0, argv[optind]);
-        report = buf;
-    }
+    if (!report && !(report = report_beside(argv[optind], buf, sizeof(buf))))
+        return cfp_cli_usage_error("merge: path too long");
     if (cfp_merge(argv[optind], (const char *const *)argv + optind + 1, argc - optind - 1, &stats,
                   &st) ||
         cfp_report_write(argv[optind], report, NULL, &st)) {

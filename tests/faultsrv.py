@@ -60,13 +60,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if kind == "status":
             code = int(parts[1])
             self.reply(code, b"status %d\n" % code, [("Content-Type", "text/plain")])
-        elif kind == "flaky":
+        elif kind in ("flaky", "flaky429"):
             n = int(parts[1])
             with flaky_lock:
                 seen = flaky_counts.get(self.path, 0)
                 flaky_counts[self.path] = seen + 1
             if seen < n:
-                self.reply(503, b"busy\n", [("Retry-After", "0")])
+                self.reply(503 if kind == "flaky" else 429, b"busy\n", [("Retry-After", "0")])
             else:
                 self.reply(200, b"recovered after retries\n", [("Content-Type", "text/plain")])
         elif kind == "truncate":
@@ -155,15 +155,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(302, b"", [("Location", "ftp://127.0.0.1/x")])
         elif kind == "toport":
             self.reply(302, b"", [("Location", "http://127.0.0.1:%s/%s" % (parts[1], "/".join(parts[2:])))])
-        elif kind == "flaky429":
-            n = int(parts[1])
-            with flaky_lock:
-                seen = flaky_counts.get(self.path, 0)
-                flaky_counts[self.path] = seen + 1
-            if seen < n:
-                self.reply(429, b"slow down\n", [("Retry-After", "0")])
-            else:
-                self.reply(200, b"recovered after 429\n", [("Content-Type", "text/plain")])
         elif kind == "empty":
             self.reply(200, b"", [("Content-Type", "text/plain")])
         elif kind == "astext":
