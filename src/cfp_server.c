@@ -12,6 +12,7 @@
  * No thread sleeps per request, so any number of waits overlap.
  */
 #include "cfp_server.h"
+#include "cfp_server_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -41,6 +43,11 @@
 #define RESUME_BATCH 64
 
 #define LOG_MAX 256
+
+/* Descriptors left to the rest of the process (stdio, MHD's epoll, listen
+ * and wake-up descriptors, the caller's own files) when the connection
+ * limit is fitted to RLIMIT_NOFILE. */
+#define FD_RESERVE 32
 
 /* One suspended connection waiting for its deadline. */
 struct server_wait {
@@ -59,13 +66,15 @@ struct cfp_server {
     char *root;      /* realpath of the served directory, cfp_strdup'ed */
     size_t root_len; /* strlen(root) */
     unsigned latency_ms;
+    unsigned conn_max; /* MHD's connection limit, also the wait queue's size */
+    unsigned idle_timeout_s;
     char *tls_cert; /* PEM text; MHD keeps pointers to it until it stops */
     char *tls_key;
 
     pthread_mutex_t mu;
     pthread_cond_t cv;        /* signalled when wq becomes non-empty or stopping is set */
     struct server_wait *wq;   /* entries guarded by mu; a ring of wq_cap */
-    size_t wq_cap;            /* constant, >= MHD's connection limit: never full */
+    size_t wq_cap;            /* constant, = conn_max: a connection waits at most once */
     size_t wq_head;           /* guarded by mu */
     size_t wq_count;          /* guarded by mu */
     bool stopping;            /* guarded by mu */
@@ -265,34 +274,35 @@ static unsigned errno_status(int e)
     }
 }
 
-/* True when the resolved path real is the root or below it. The '/' check
- * keeps "/srv/root2" from passing as inside "/srv/root". */
-static bool under_root(const struct cfp_server *s, const char *real)
+/* True when the resolved path real is the root (root_len bytes) or below it.
+ * The '/' check keeps "/srv/root2" from passing as inside "/srv/root". */
+static bool under_root(const char *root, size_t root_len, const char *real)
 {
-    if (s->root_len == 1)
+    if (root_len == 1)
         return real[0] == '/';
-    return strncmp(real, s->root, s->root_len) == 0 &&
-           (real[s->root_len] == '/' || real[s->root_len] == '\0');
+    return strncmp(real, root, root_len) == 0 && (real[root_len] == '/' || real[root_len] == '\0');
 }
 
-/* Opens the regular file named by the decoded path rel under the root.
+/* Opens the regular file named by the decoded path rel under root.
  * Returns 200 with *fd (caller closes) and *size set, or an HTTP status.
  * Anything resolving outside the root is 404, as if it did not exist.
  * stat() before open() keeps us from opening devices or FIFOs at all;
- * O_NOFOLLOW and fstat() catch a file swapped for a symlink or special file
- * in between (the realpath has no symlink left, so any symlink is a swap). */
-static unsigned open_file(const struct cfp_server *s, const char *rel, int *fd, uint64_t *size)
+ * O_NOFOLLOW and the fstat() identity check catch the file swapped for a
+ * symlink or another file in between (the realpath has no symlink left, so
+ * any symlink is a swap). */
+static unsigned open_file(const char *root, const char *rel, int *fd, uint64_t *size)
 {
     char full[PATH_MAX], real[PATH_MAX];
-    struct stat sb;
+    size_t root_len = strlen(root);
+    struct stat sb, fsb;
     int n, f;
 
-    n = snprintf(full, sizeof(full), "%s%s", s->root_len == 1 ? "" : s->root, rel);
+    n = snprintf(full, sizeof(full), "%s%s", root_len == 1 ? "" : root, rel);
     if (n < 0 || (size_t)n >= sizeof(full))
         return 400;
     if (!realpath(full, real))
         return errno_status(errno);
-    if (!under_root(s, real))
+    if (!under_root(root, root_len, real))
         return 404;
     if (stat(real, &sb) != 0)
         return errno_status(errno);
@@ -301,13 +311,21 @@ static unsigned open_file(const struct cfp_server *s, const char *rel, int *fd, 
     f = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     if (f < 0)
         return errno_status(errno);
-    if (fstat(f, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size < 0) {
+    if (fstat(f, &fsb) != 0 || !S_ISREG(fsb.st_mode) || fsb.st_size < 0 ||
+        fsb.st_dev != sb.st_dev || fsb.st_ino != sb.st_ino) {
         close(f);
         return 403;
     }
     *fd = f;
-    *size = (uint64_t)sb.st_size;
+    *size = (uint64_t)fsb.st_size;
     return 200;
+}
+
+unsigned cfp_server_resolve(const char *root, const char *url, char *rel, int *fd, uint64_t *size)
+{
+    unsigned code = decode_path(url, rel, CFP_SERVER_PATH_MAX + 1);
+
+    return code != 0 ? code : open_file(root, rel, fd, size);
 }
 
 const char *cfp_server_content_type(const char *name)
@@ -387,9 +405,7 @@ static enum MHD_Result serve(const struct cfp_server *s, struct MHD_Connection *
     unsigned code;
     int fd = -1;
 
-    code = decode_path(url, rel, sizeof(rel));
-    if (code == 0)
-        code = open_file(s, rel, &fd, &size);
+    code = cfp_server_resolve(s->root, url, rel, &fd, &size);
     if (code != 200)
         return reply_status(c, code);
     /* The response owns fd once created; on failure it is still ours. */
@@ -596,7 +612,7 @@ static cfp_err start_timer(struct cfp_server *s, struct cfp_status *st)
     pthread_condattr_t ca;
     int rc;
 
-    s->wq_cap = CFP_SERVER_CONN_MAX;
+    s->wq_cap = s->conn_max;
     s->wq = cfp_calloc(s->wq_cap, sizeof(*s->wq));
     if (!s->wq)
         return cfp_status_set(st, CFP_ERR_NOMEM, "server wait queue: out of memory");
@@ -671,13 +687,18 @@ static cfp_err start_daemon(struct cfp_server *s, const char *addr,
     pthread_mutex_unlock(&s->mu);
     /* The logger goes first: MHD logs options parsed before it to stderr.
      * The port argument is ignored with MHD_OPTION_SOCK_ADDR but named in
-     * MHD's bind error message. */
+     * MHD's bind error message. The varargs types are MHD's: unsigned for
+     * the counts and the timeout, size_t for the memory limit, int for the
+     * strictness (1: HTTP/1.1 without Host, or a space in the target, is
+     * 400). No per-IP limit: on the default loopback bind every client is
+     * 127.0.0.1, so it would only be a second, smaller global limit that
+     * refuses instead of queueing. */
     s->daemon = MHD_start_daemon(
         flags, o->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)CFP_SERVER_CONN_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)CFP_SERVER_IDLE_TIMEOUT_S, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)CFP_SERVER_CONN_MAX, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT, s->conn_max,
+        MHD_OPTION_CONNECTION_TIMEOUT, s->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CFP_SERVER_CONN_MEMORY, MHD_OPTION_LISTEN_BACKLOG_SIZE, s->conn_max,
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
         MHD_OPTION_ARRAY, s->tls_cert ? tls : tls + 2, MHD_OPTION_END);
     pthread_mutex_lock(&s->mu);
     s->log_capture = false;
@@ -691,6 +712,23 @@ static cfp_err start_daemon(struct cfp_server *s, const char *addr,
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : 0;
     return CFP_ERR_OK;
+}
+
+/* The connection limit: want (0 = CFP_SERVER_CONN_MAX), lowered so every
+ * connection can hold its socket and the file it sends within the soft
+ * RLIMIT_NOFILE. Past that, accept() and open() fail with EMFILE and clients
+ * get 503s; under it, surplus clients just wait in the listen backlog. */
+static unsigned conn_limit(unsigned want)
+{
+    struct rlimit rl;
+    rlim_t fit;
+
+    if (want == 0)
+        want = CFP_SERVER_CONN_MAX;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return want;
+    fit = rl.rlim_cur > 2 * FD_RESERVE ? (rl.rlim_cur - FD_RESERVE) / 2 : FD_RESERVE / 2;
+    return fit < want ? (unsigned)fit : want;
 }
 
 static void free_server(struct cfp_server *s)
@@ -715,6 +753,8 @@ cfp_err cfp_server_start(const struct cfp_server_opts *o, struct cfp_server **ou
     if (!s)
         return cfp_status_set(st, CFP_ERR_NOMEM, "server: out of memory");
     s->latency_ms = o->latency_ms;
+    s->conn_max = conn_limit(o->conn_max);
+    s->idle_timeout_s = o->idle_timeout_s ? o->idle_timeout_s : CFP_SERVER_IDLE_TIMEOUT_S;
     err = load_root(s, o->root, st);
     if (!err)
         err = load_tls(s, o, st);

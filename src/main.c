@@ -553,11 +553,11 @@ static int cmd_serve(int argc, char **argv)
     }
     if (!so.root || optind < argc)
         return cfp_cli_usage_error("serve: --root DIR is required (and nothing else)");
+    cfp_stop_install(0); /* before the port is announced: a SIGTERM then is a clean stop */
     if (cfp_server_start(&so, &srv, &st)) {
         fprintf(stderr, "cfp: serve: %s\n", st.msg);
         return CFP_EXIT_FATAL;
     }
-    cfp_stop_install(0);
     printf("serving %s on %s://%s:%u/ (latency %u ms)\n", so.root, so.tls_cert_pem ? "https" : "http",
            so.bind_addr ? so.bind_addr : "127.0.0.1", cfp_server_port(srv), so.latency_ms);
     fflush(stdout);

@@ -1,12 +1,15 @@
-/* test_server.c - the loopback HTTP(S) server, driven by libcurl over real
- * sockets: file serving, path safety, methods, keep-alive, concurrent
- * latency, HTTPS, stop with suspended requests, start-up errors. */
+/* test_server.c - the loopback HTTP(S) server, driven by libcurl and raw
+ * sockets over real loopback connections: file serving, path safety (also
+ * through cfp_server_resolve() directly), methods, keep-alive, concurrent
+ * latency, the bind address, connection/size/idle limits, HTTPS, stop with
+ * suspended requests, start-up errors. */
 #include "cfp_server.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include "cfp_mem.h"
+#include "cfp_server_internal.h"
 #include "cfp_test.h"
 
 #define BIG_SIZE  (5u * 1024u * 1024u)
@@ -373,6 +377,71 @@ static int raw_status(uint16_t port, const char *target)
     return code;
 }
 
+/* Reads on fd give up after timeout_ms (EAGAIN). */
+static void set_rcvtimeo(int fd, long timeout_ms)
+{
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+
+    ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+}
+
+/* A TCP connection to 127.0.0.1:port whose reads give up after timeout_ms. */
+static int raw_connect(uint16_t port, long timeout_ms)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    int fd;
+
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(fd >= 0);
+    set_rcvtimeo(fd, timeout_ms);
+    ASSERT_EQ(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return fd;
+}
+
+static void raw_send(int fd, const char *data, size_t len)
+{
+    ASSERT_EQ(send(fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* How a raw read ended. */
+enum raw_end { RAW_CLOSED, RAW_TIMEOUT, RAW_FULL, RAW_MATCH };
+
+/* Reads into buf (cap bytes, NUL-terminated) until the peer closes (or
+ * resets), the read timeout passes, buf is full or (until non-NULL) buf
+ * contains until; *code gets the status of the first reply, 0 when none. */
+static enum raw_end raw_read_until(int fd, char *buf, size_t cap, const char *until, int *code)
+{
+    size_t got = 0;
+    ssize_t n;
+    enum raw_end end = RAW_FULL;
+
+    buf[0] = '\0';
+    while (got < cap - 1) {
+        n = recv(fd, buf + got, cap - 1 - got, 0);
+        if (n > 0) {
+            got += (size_t)n;
+            buf[got] = '\0';
+            if (until && strstr(buf, until)) {
+                end = RAW_MATCH;
+                break;
+            }
+            continue;
+        }
+        end = (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) ? RAW_TIMEOUT : RAW_CLOSED;
+        break;
+    }
+    buf[got] = '\0';
+    if (sscanf(buf, "HTTP/1.%*d %d", code) != 1)
+        *code = 0;
+    return end;
+}
+
+static enum raw_end raw_read(int fd, char *buf, size_t cap, int *code)
+{
+    return raw_read_until(fd, buf, cap, NULL, code);
+}
+
 /* Request targets that are not origin-form paths. */
 static void test_raw_targets(uint16_t port)
 {
@@ -439,6 +508,114 @@ static void test_keepalive(uint16_t port, double min_s)
     resp_reset(&r);
 }
 
+/* cfp_server_resolve() on its own: the table of attacks gives the exact
+ * status, and every 200 is a descriptor of a file inside the root. */
+static void test_resolve_table(void)
+{
+    static const struct {
+        const char *url;
+        unsigned code;
+    } cases[] = {
+        {"/b.txt", 200},
+        {"/sub/g.txt", 200},
+        {"/%62.txt", 200},
+        {"/link_in.txt", 200},
+        {"/sp%20ace.txt", 200},
+        {"/missing", 404},
+        {"/", 403},
+        {"/sub", 403},
+        {"/fifo", 403},
+        {"../root2/secret.txt", 400},
+        {"/../root2/secret.txt", 400},
+        {"/%2e%2e/root2/secret.txt", 400},
+        {"%2e%2e%2froot2/secret.txt", 400},
+        {"/..%2froot2%2fsecret.txt", 400},
+        {"/sub/..%2f..%2froot2/secret.txt", 400},
+        {"//etc/passwd", 400},
+        {"/%2fetc/passwd", 400},
+        {"http://127.0.0.1/../../etc/passwd", 400},
+        {"/..\\root2\\secret.txt", 400},
+        {"/%5c..%5croot2", 400},
+        {"/b.txt%00", 400},
+        {"/b.txt%00.png", 400},
+        {"/%", 400},
+        {"/%g0", 400},
+        {"", 400},
+        {"*", 400},
+        {"/link_out.txt", 404},
+        {"/link_rel.txt", 404},
+        {"/dir_out/secret.txt", 404},
+        {"/passwd", 404},
+    };
+    char real_root[PATH_MAX], rel[CFP_SERVER_PATH_MAX + 1], buf[16];
+    uint64_t size;
+    unsigned code;
+    size_t i;
+    int fd;
+
+    ASSERT(realpath(root, real_root) != NULL);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        fd = -1;
+        code = cfp_server_resolve(real_root, cases[i].url, rel, &fd, &size);
+        if (code != cases[i].code)
+            CFP_FAILF("resolve \"%s\": %u, want %u", cases[i].url, code, cases[i].code);
+        if (code != 200) {
+            ASSERT_EQ(fd, -1); /* untouched */
+            continue;
+        }
+        ASSERT(fd >= 0);
+        ASSERT(size < sizeof(buf));
+        ASSERT_EQ(read(fd, buf, sizeof(buf)), (ssize_t)size);
+        ASSERT(memcmp(buf, "SECRET", 6) != 0);
+        close(fd);
+    }
+}
+
+/* Decoded length is what counts: exactly CFP_SERVER_PATH_MAX bytes pass the
+ * decoding (and are then simply missing), one more is 400. */
+static void test_resolve_length(void)
+{
+    static char url[3 * CFP_SERVER_PATH_MAX + 8];
+    char rel[CFP_SERVER_PATH_MAX + 1];
+    uint64_t size;
+    int fd = -1;
+    size_t i;
+
+    url[0] = '/';
+    for (i = 1; i < CFP_SERVER_PATH_MAX; i++)
+        url[i] = (i % 200 == 0) ? '/' : 'a';
+    url[CFP_SERVER_PATH_MAX] = '\0';
+    ASSERT_EQ(cfp_server_resolve("/nonexistent-root", url, rel, &fd, &size), 404);
+    ASSERT_EQ(strlen(rel), CFP_SERVER_PATH_MAX);
+    url[CFP_SERVER_PATH_MAX] = 'a';
+    url[CFP_SERVER_PATH_MAX + 1] = '\0';
+    ASSERT_EQ(cfp_server_resolve("/nonexistent-root", url, rel, &fd, &size), 400);
+    /* Escapes count decoded: "%61" is one byte. */
+    for (i = 0; i < CFP_SERVER_PATH_MAX; i++)
+        memcpy(url + 1 + 3 * i, (i + 1) % 200 == 0 ? "%2f" : "%61", 3);
+    url[1 + 3 * (CFP_SERVER_PATH_MAX - 1)] = '\0';
+    ASSERT_EQ(cfp_server_resolve("/nonexistent-root", url, rel, &fd, &size), 404);
+    ASSERT_EQ(fd, -1);
+}
+
+/* The default bind address is 127.0.0.1 only: another loopback address of
+ * the same host (Linux routes all of 127/8 to lo) finds no listener. */
+static void test_default_bind(uint16_t port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    int fd;
+
+    ASSERT_EQ(inet_pton(AF_INET, "127.0.0.2", &sa.sin_addr), 1);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT(fd >= 0);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+        CFP_FAILF("connected to 127.0.0.2:%u: the server is not bound to 127.0.0.1 only",
+                  (unsigned)port);
+    ASSERT_EQ(errno, ECONNREFUSED);
+    close(fd);
+    ASSERT_EQ(raw_status(port, "/b.txt"), 200);
+}
+
 static void test_plain_http(void)
 {
     struct cfp_server_opts o = {.root = root};
@@ -449,12 +626,114 @@ static void test_plain_http(void)
     test_refused(port);
     test_long_path(port);
     test_raw_targets(port);
+    test_default_bind(port);
     test_methods(port);
     test_keepalive(port, 0.0);
     cfp_server_stop(&s);
     ASSERT(s == NULL);
     cfp_server_stop(&s); /* NULL-safe */
     cfp_server_stop(NULL);
+}
+
+/* A request line or header over CFP_SERVER_CONN_MEMORY is answered 4xx and
+ * its connection closed; the server goes on answering. */
+static void test_oversized(uint16_t port)
+{
+    static const char *const heads[] = {"GET /", "GET /b.txt HTTP/1.1\r\nHost: x\r\nX-Big: "};
+    static char big[1024 * 1024];
+    char buf[512];
+    size_t i;
+    int fd, code;
+
+    memset(big, 'a', sizeof(big));
+    for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        fd = raw_connect(port, 5000);
+        raw_send(fd, heads[i], strlen(heads[i]));
+        /* The server may close before all of it is sent: a reset or EPIPE. */
+        (void)send(fd, big, sizeof(big), MSG_NOSIGNAL);
+        (void)raw_read(fd, buf, sizeof(buf), &code);
+        close(fd);
+        if (code != (i == 0 ? 414 : 431))
+            CFP_FAILF("1 MiB %s: status %d, want %d", i == 0 ? "URL" : "header", code,
+                      i == 0 ? 414 : 431);
+        ASSERT_EQ(raw_status(port, "/b.txt"), 200);
+    }
+}
+
+/* With all conn_max (4) slots taken by clients stalled in their headers
+ * (slowloris), a new client waits in the backlog, unanswered; the idle
+ * timeout (1 s) drops the stalled ones without a reply, then the waiting
+ * client is served. Returns its connection, still open (keep-alive). */
+static int check_slowloris(uint16_t port)
+{
+    static const char req[] = "GET /b.txt HTTP/1.1\r\nHost: x\r\n\r\n";
+    static const char part[] = "GET /b.txt HTTP/1.1\r\nHost:";
+    char buf[512];
+    int stalled[4], fd, code, i;
+    double t0 = now_s(), dt;
+
+    for (i = 0; i < 4; i++) {
+        stalled[i] = raw_connect(port, 5000);
+        raw_send(stalled[i], part, strlen(part));
+    }
+    fd = raw_connect(port, 300); /* the kernel accepts it into the backlog */
+    raw_send(fd, req, strlen(req));
+    ASSERT_EQ(raw_read(fd, buf, sizeof(buf), &code), RAW_TIMEOUT);
+    ASSERT_EQ(code, 0);
+    set_rcvtimeo(fd, 5000);
+    for (i = 0; i < 4; i++) {
+        ASSERT_EQ(raw_read(stalled[i], buf, sizeof(buf), &code), RAW_CLOSED);
+        ASSERT_EQ(code, 0);
+        close(stalled[i]);
+    }
+    dt = now_s() - t0;
+    printf("4 stalled clients dropped after %.3f s (idle timeout 1 s)\n", dt);
+    ASSERT(dt >= 0.9 && dt < 4.0);
+    ASSERT_EQ(raw_read_until(fd, buf, sizeof(buf), "\r\n\r\nhello\n", &code), RAW_MATCH);
+    ASSERT_EQ(code, 200);
+    return fd;
+}
+
+/* An idle keep-alive connection is closed after the idle timeout (1 s). */
+static void check_idle_close(int fd)
+{
+    char buf[64];
+    double t0 = now_s();
+    int code;
+
+    ASSERT_EQ(raw_read(fd, buf, sizeof(buf), &code), RAW_CLOSED);
+    printf("idle keep-alive connection closed after %.3f s\n", now_s() - t0);
+    ASSERT(now_s() - t0 < 4.0);
+    close(fd);
+}
+
+/* The connection limit, the idle timeout and the request size limit, on a
+ * server with small limits so the test needs few sockets and little time. */
+static void test_limits(void)
+{
+    struct cfp_server_opts o = {.root = root, .conn_max = 4, .idle_timeout_s = 1};
+    struct cfp_server *s = start_or_die(&o);
+
+    check_idle_close(check_slowloris(cfp_server_port(s)));
+    test_oversized(cfp_server_port(s));
+    cfp_server_stop(&s);
+}
+
+/* A connection waiting for its latency is not idle: a latency over the idle
+ * timeout still gets its answer. */
+static void test_latency_over_idle(void)
+{
+    struct cfp_server_opts o = {.root = root, .latency_ms = 2500, .idle_timeout_s = 1};
+    struct cfp_server *s = start_or_die(&o);
+    struct resp r = {0};
+    double t0 = now_s();
+
+    get(cfp_server_port(s), "/b.txt", &r);
+    ASSERT_EQ(r.rc, CURLE_OK);
+    ASSERT_EQ(r.code, 200);
+    ASSERT(now_s() - t0 >= 2.4);
+    resp_reset(&r);
+    cfp_server_stop(&s);
 }
 
 static void raise_fd_limit(void)
@@ -743,7 +1022,11 @@ int main(void)
     raise_fd_limit();
     make_tree();
     test_content_type_table();
+    test_resolve_table();
+    test_resolve_length();
     test_plain_http();
+    test_limits();
+    test_latency_over_idle();
     test_latency_concurrent();
     test_stop_with_suspended();
     test_start_errors();
