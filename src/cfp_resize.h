@@ -1,11 +1,13 @@
 /* cfp_resize.h - Lanczos-3 resampling of 8-bit interleaved images, and the
  * "fit the longest side" size rule used by the PNG processor.
  *
- * The filter follows Pillow's Image.resize(..., LANCZOS): a separable
- * truncated-sinc kernel whose support is widened by the downscale factor,
- * normalised weights, source centre (i + 0.5) * scale, horizontal pass then
- * vertical pass. Unlike Pillow the intermediate is kept in float (no 8-bit
- * rounding between passes), and alpha images are filtered premultiplied. */
+ * The filter follows Pillow's Image.resize(..., LANCZOS, reducing_gap=1.5):
+ * an axis shrunk by 3x or more is first averaged over blocks of an integer
+ * floor(factor / 1.5) samples, then a separable truncated-sinc kernel whose
+ * support is widened by the remaining factor, normalised weights, source
+ * centre (i + 0.5) * scale, horizontal pass then vertical pass. Unlike
+ * Pillow the intermediate is kept in float (no 8-bit rounding between
+ * stages), and alpha images are filtered premultiplied. */
 #ifndef CFP_RESIZE_H
 #define CFP_RESIZE_H
 
@@ -35,21 +37,24 @@ void cfp_resize_fit(uint32_t width, uint32_t height, uint32_t max_side, uint32_t
 
 /* A streaming resampler: source rows go in one at a time, in order, and
  * each output row is written into dst as soon as the rows it needs have
- * arrived. Only about 6 * scale (< 800) filtered rows are kept, never the
- * whole source image, so a decoder can feed it row by row. Opaque. */
+ * arrived. Only the box-stage row being summed and at most 20 filtered rows
+ * are kept, never the whole source image, and buffers are sized by the
+ * output width (rows of at most 3x it) and a chunk of max(1024, b) source
+ * pixels, not by the source width, so a decoder can feed it row by row.
+ * Opaque. */
 struct cfp_resizer;
 
 /* Creates a resizer from src_w x src_h to dst. The caller sets dst->px (at
  * least dst->height rows of dst->stride bytes), dst->width, dst->height,
  * dst->stride and dst->channels; dst->px must stay valid until the last
  * row is pushed, and only its pixels are written.
- * The filter is Lanczos-3 in both directions (cfp only downscales). Colour
- * of images with alpha is filtered premultiplied, then divided by the
- * filtered alpha (before clamping it); a pixel whose alpha rounds to 0 gets
- * colour 0. Results are clamped to [0, 255] and rounded half up.
- * An axis shrunk by a factor of 128 or more is first box-averaged by the
- * integer factor floor(factor / 64), so that memory stays proportional to
- * the output, not to an absurdly long source side.
+ * An axis shrunk by a factor f >= 3 is first box-averaged over blocks of
+ * b = floor(f / 1.5) source samples (the last block of a row or column may
+ * be smaller); the filter is then Lanczos-3 in both directions with the
+ * exact remaining scale src / (b * dst) (cfp only downscales). Colour of
+ * images with alpha is averaged and filtered premultiplied, then divided by
+ * the filtered alpha (before clamping it); a pixel whose alpha rounds to 0
+ * gets colour 0. Results are clamped to [0, 255] and rounded half up.
  * On success *out owns the resizer (free with cfp_resizer_free). Returns
  * CFP_ERR_NOMEM, CFP_ERR_TOO_BIG (a buffer size would overflow size_t) or
  * CFP_ERR_INTERNAL (zero size, channels not 1-4). */
