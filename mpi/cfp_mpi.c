@@ -119,6 +119,14 @@ static cfp_err start_check(MPI_Comm comm, const struct cfp_run_cfg *cfg, int ran
         for (int i = 0; i < size; i++) {
             all[i].host[CFP_HOST_MAX - 1] = all[i].msg[sizeof(all[i].msg) - 1] = '\0';
             memcpy(hosts[i], all[i].host, CFP_HOST_MAX);
+            if (!cfg->input && strcmp(all[i].host, all[0].host) != 0 && verdict) {
+                verdict = 0;
+                cfp_status_set(st, CFP_ERR_USAGE,
+                               "rank %d runs on host %s, but without --input the dataset is served "
+                               "by rank 0 on 127.0.0.1 of host %s, which other hosts cannot reach: "
+                               "give --input with URLs every host can reach",
+                               i, all[i].host, all[0].host);
+            }
             if (!all[i].ok && verdict) {
                 verdict = 0;
                 cfp_status_set(st, CFP_ERR_IO,

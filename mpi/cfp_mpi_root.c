@@ -389,7 +389,7 @@ static void write_ranks(struct root *r, double rank0_busy)
         tasks[i] = r->ranks[i].tasks;
         busy[i] = r->ranks[i].busy_s;
     }
-    if (!rank || !tasks || !busy || cfp_h5_write_ranks(r->ctx->h5, rank, tasks, busy,
+    if (!rank || !tasks || !busy || cfp_h5_write_ranks(r->ctx->h5, rank, tasks, busy, r->hosts,
                                                        (size_t)r->size, &st))
         cfp_log(CFP_LOG_WARN, "per-rank dataset not written: %s", st.msg[0] ? st.msg : "out of memory");
     cfp_free(rank);

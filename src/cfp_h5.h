@@ -6,7 +6,7 @@
  *                          highest existing number, so runs never overwrite
  *                          each other and the ids sort in run order
  *   /runs/<id>/tasks       chunked, extensible 1-D compound, one row per record
- *   /runs/<id>/ranks       optional compound {rank, tasks, busy_s}
+ *   /runs/<id>/ranks       optional compound {rank, tasks, busy_s, host}
  *
  * Threads: every function of this module, and every handle, must be used
  * from one thread. Debian's libhdf5 happens to be built thread-safe (one
@@ -91,16 +91,23 @@ cfp_err cfp_h5_append(struct cfp_h5 *h, const struct cfp_record *r, struct cfp_s
 /* Writes the buffered rows (if any) and flushes the file. */
 cfp_err cfp_h5_flush(struct cfp_h5 *h, struct cfp_status *st);
 
+/* Writes the buffered rows and the run attributes from info with complete
+ * 0, and flushes: a run still going (or killed later) shows its totals so
+ * far. */
+cfp_err cfp_h5_run_update(struct cfp_h5 *h, const struct cfp_run_info *info, struct cfp_status *st);
+
 /* Writes the buffered rows, rewrites the run attributes from info (complete
  * as given; mode is ignored, the id keeps the one from run_begin), flushes the
  * file and closes the run; another run may then begin on h. */
 cfp_err cfp_h5_run_end(struct cfp_h5 *h, const struct cfp_run_info *info, struct cfp_status *st);
 
 /* Writes /runs/<id>/ranks of the current run: n rows of {rank[i], tasks[i],
- * busy_s[i]} (arrays owned by the caller, read only). Once per run; a second
+ * busy_s[i], host[i]} (arrays owned by the caller, read only; host may be
+ * NULL: empty names). Once per run; a second
  * call is CFP_ERR_USAGE. */
 cfp_err cfp_h5_write_ranks(struct cfp_h5 *h, const int32_t *rank, const int64_t *tasks,
-                           const double *busy_s, size_t n, struct cfp_status *st);
+                           const double *busy_s, const char (*host)[CFP_HOST_MAX], size_t n,
+                           struct cfp_status *st);
 
 /* Writes the buffered rows, flushes and closes the file, and sets *ph = NULL.
  * A run still open stays complete=0 (an interrupted run). NULL-safe. Errors

@@ -566,6 +566,21 @@ cfp_err cfp_h5_flush(struct cfp_h5 *h, struct cfp_status *st)
     return err;
 }
 
+cfp_err cfp_h5_run_update(struct cfp_h5 *h, const struct cfp_run_info *info, struct cfp_status *st)
+{
+    cfp_err err;
+
+    cfp_h5__quiet();
+    if (!h || !info || h->run < 0)
+        return cfp_status_set(st, CFP_ERR_USAGE, "cfp_h5_run_update: no run");
+    err = write_batch(h, st);
+    if (!err)
+        err = put_run_attrs(h->run, info, 0, st);
+    if (!err && H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        err = cfp_h5__fail(st, CFP_ERR_HDF5, "results file %s: flush", h->path);
+    return err;
+}
+
 cfp_err cfp_h5_run_end(struct cfp_h5 *h, const struct cfp_run_info *info, struct cfp_status *st)
 {
     cfp_err err;
@@ -589,19 +604,26 @@ struct rank_row {
     int32_t rank;
     int64_t tasks;
     double busy_s;
+    char host[CFP_HOST_MAX]; /* fixed-size: a rank's host even when none of its records were saved */
 };
 
 static hid_t rank_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(struct rank_row));
+    hid_t str = H5Tcopy(H5T_C_S1);
 
-    if (t >= 0 &&
-        (H5Tinsert(t, "rank", offsetof(struct rank_row, rank), H5T_NATIVE_INT32) < 0 ||
-         H5Tinsert(t, "tasks", offsetof(struct rank_row, tasks), H5T_NATIVE_INT64) < 0 ||
-         H5Tinsert(t, "busy_s", offsetof(struct rank_row, busy_s), H5T_NATIVE_DOUBLE) < 0)) {
+    if (str < 0 || H5Tset_size(str, CFP_HOST_MAX) < 0 || H5Tset_strpad(str, H5T_STR_NULLTERM) < 0 ||
+        H5Tset_cset(str, H5T_CSET_UTF8) < 0 ||
+        (t >= 0 &&
+         (H5Tinsert(t, "rank", offsetof(struct rank_row, rank), H5T_NATIVE_INT32) < 0 ||
+          H5Tinsert(t, "tasks", offsetof(struct rank_row, tasks), H5T_NATIVE_INT64) < 0 ||
+          H5Tinsert(t, "busy_s", offsetof(struct rank_row, busy_s), H5T_NATIVE_DOUBLE) < 0 ||
+          H5Tinsert(t, "host", offsetof(struct rank_row, host), str) < 0))) {
         H5Tclose(t);
         t = H5I_INVALID_HID;
     }
+    if (str >= 0)
+        H5Tclose(str);
     return t;
 }
 
@@ -635,7 +657,8 @@ static cfp_err put_ranks(struct cfp_h5 *h, const struct rank_row *rows, hsize_t 
 }
 
 cfp_err cfp_h5_write_ranks(struct cfp_h5 *h, const int32_t *rank, const int64_t *tasks,
-                           const double *busy_s, size_t n, struct cfp_status *st)
+                           const double *busy_s, const char (*host)[CFP_HOST_MAX], size_t n,
+                           struct cfp_status *st)
 {
     struct rank_row *rows;
     cfp_err err;
@@ -656,6 +679,11 @@ cfp_err cfp_h5_write_ranks(struct cfp_h5 *h, const int32_t *rank, const int64_t 
         rows[i].rank = rank[i];
         rows[i].tasks = tasks[i];
         rows[i].busy_s = busy_s[i];
+        if (host) {
+            memcpy(rows[i].host, host[i], CFP_HOST_MAX);
+            rows[i].host[CFP_HOST_MAX - 1] = '\0';
+            cfp_h5__utf8_sanitize(rows[i].host);
+        }
     }
     err = put_ranks(h, rows, (hsize_t)n, st);
     cfp_free(rows);

@@ -146,10 +146,25 @@ static cfp_err guard_push(struct cfp_sink *s, const struct cfp_record *in, struc
     return ctx->prog.sink.push(&ctx->prog.sink, r, st);
 }
 
-/* The HDF5 writer as a result sink. */
+static void measure_info(const struct cfp_run_ctx *ctx, const struct cfp_engine_stats *stats,
+                         bool complete, struct cfp_run_info *info);
+
+/* The HDF5 writer as a result sink. Once a second it also rewrites the
+ * run's totals (still incomplete), so that a process killed without a
+ * chance to close the run (mpirun's SIGKILL after a lost host) leaves
+ * totals that match its saved rows. */
 static cfp_err h5_push(struct cfp_sink *s, const struct cfp_record *r, struct cfp_status *st)
 {
-    return cfp_h5_append(s->ctx, r, st);
+    struct cfp_run_ctx *ctx = s->ctx;
+    struct cfp_run_info info;
+    cfp_err err = cfp_h5_append(ctx->h5, r, st);
+
+    cfp_engine_stats_add(&ctx->live, r);
+    if (err || cfp_now() - ctx->live_written < CFP_H5_FLUSH_S)
+        return err;
+    ctx->live_written = cfp_now();
+    measure_info(ctx, &ctx->live, false, &info);
+    return cfp_h5_run_update(ctx->h5, &info, st);
 }
 
 static void fill_info(const struct cfp_run_cfg *cfg, struct cfp_run_info *info)
@@ -250,15 +265,16 @@ static cfp_err resume_prepare(const struct cfp_run_cfg *cfg, struct cfp_run_ctx 
     return CFP_ERR_OK;
 }
 
-/* Completes info with what the run measured; a resumed run adds this
- * session to the earlier ones and counts its final view. */
-static void finish_info(struct cfp_run_ctx *ctx, const struct cfp_engine_stats *stats,
-                        bool complete)
+/* What the run measured so far into *info (which may be &ctx->info): the
+ * run's attributes as opened plus this session; a resumed run counts its
+ * final view. */
+static void measure_info(const struct cfp_run_ctx *ctx, const struct cfp_engine_stats *stats,
+                         bool complete, struct cfp_run_info *info)
 {
-    struct cfp_run_info *info = &ctx->info;
     double u1, s1;
     int64_t rss;
 
+    *info = ctx->info;
     cfp_rusage(&u1, &s1, &rss);
     info->wall_s += cfp_now() - ctx->t0;
     info->cpu_user_s += u1 - ctx->u0 + ctx->other_user_s;
@@ -336,7 +352,8 @@ cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, str
     ctx->src = (struct cfp_source){select_next, ctx};
     ctx->sink = (struct cfp_sink){guard_push, ctx};
     ctx->h5sink.push = h5_push;
-    ctx->h5sink.ctx = ctx->h5;
+    ctx->h5sink.ctx = ctx;
+    ctx->live_written = ctx->t0;
     cfp_progress_init(&ctx->prog, &ctx->h5sink, cfg->progress_label ? cfg->progress_label
                                                                     : cfp_mode_name(cfg->mode),
                       ctx->total, cfg->quiet);
@@ -360,7 +377,7 @@ cfp_err cfp_run_close(struct cfp_run_ctx *ctx, const struct cfp_engine_stats *st
     cfp_err err;
 
     cfp_progress_end(&ctx->prog);
-    finish_info(ctx, stats, run_err == CFP_ERR_OK && !ctx->stopped);
+    measure_info(ctx, stats, run_err == CFP_ERR_OK && !ctx->stopped, &ctx->info);
     /* Close the run even when it failed, so that what finished is kept. */
     err = cfp_h5_run_end(ctx->h5, &ctx->info, run_err ? NULL : st);
     if (run_err)

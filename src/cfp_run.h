@@ -79,6 +79,8 @@ struct cfp_run_ctx {
     int64_t skipped;            /* tasks left out (other shards, already done) */
     int64_t abandoned;          /* records of abandoned tasks dropped */
     int64_t pushed;             /* records passed on (for --stats-every) */
+    struct cfp_engine_stats live; /* counts of the records written so far */
+    double live_written;        /* cfp_now() of the last running-totals update */
     struct cfp_record scrubbed; /* sink's copy of the record being pushed */
     bool stopped;               /* a stop ended the source early */
 };

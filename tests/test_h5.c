@@ -307,8 +307,8 @@ static void write_run(struct cfp_h5 *h, int run, int64_t n, const char *want_id)
         const int32_t rank[] = {0, 1, 2};
         const int64_t tasks[] = {n - 2 * (n / 3), n / 3, n / 3};
         const double busy[] = {0.5, 1.25, 2.0};
-        ASSERT_EQ(cfp_h5_write_ranks(h, rank, tasks, busy, 3, &st), CFP_ERR_OK);
-        ASSERT_EQ(cfp_h5_write_ranks(h, rank, tasks, busy, 3, &st), CFP_ERR_USAGE);
+        ASSERT_EQ(cfp_h5_write_ranks(h, rank, tasks, busy, NULL, 3, &st), CFP_ERR_OK);
+        ASSERT_EQ(cfp_h5_write_ranks(h, rank, tasks, busy, NULL, 3, &st), CFP_ERR_USAGE);
         ASSERT_CONTAINS(st.msg, "ranks already written");
         cfp_status_clear(&st);
     }
@@ -673,7 +673,7 @@ static void test_usage(void)
     ASSERT_EQ(cfp_h5_append(h, &r, &st), CFP_ERR_USAGE);
     ASSERT_CONTAINS(st.msg, "append without a run");
     cfp_status_clear(&st);
-    ASSERT_EQ(cfp_h5_write_ranks(h, NULL, NULL, NULL, 0, &st), CFP_ERR_USAGE);
+    ASSERT_EQ(cfp_h5_write_ranks(h, NULL, NULL, NULL, NULL, 0, &st), CFP_ERR_USAGE);
     memset(&info, 0, sizeof(info));
     cfp_iso8601_now(info.started, sizeof(info.started));
     ASSERT_EQ(strlen(info.started), 20); /* "YYYY-MM-DDTHH:MM:SSZ" */
@@ -692,7 +692,7 @@ static void test_usage(void)
     ASSERT_EQ(cfp_h5_run_begin(h, &info, id, sizeof(id), &st), CFP_ERR_USAGE);
     ASSERT_CONTAINS(st.msg, "0001-local is still open");
     cfp_status_clear(&st);
-    ASSERT_EQ(cfp_h5_write_ranks(h, NULL, NULL, NULL, 0, &st), CFP_ERR_OK); /* empty */
+    ASSERT_EQ(cfp_h5_write_ranks(h, NULL, NULL, NULL, NULL, 0, &st), CFP_ERR_OK); /* empty */
     info.complete = 1;
     ASSERT_EQ(cfp_h5_run_end(h, &info, &st), CFP_ERR_OK);
     ASSERT_EQ(cfp_h5_run_end(h, &info, &st), CFP_ERR_USAGE);
@@ -740,7 +740,7 @@ static cfp_err cycle(const char *path, struct cfp_status *st)
         err = cfp_h5_append(h, &r, st);
     }
     if (!err)
-        err = cfp_h5_write_ranks(h, rank, tasks, busy, 2, st);
+        err = cfp_h5_write_ranks(h, rank, tasks, busy, NULL, 2, st);
     if (!err)
         err = cfp_h5_run_end(h, &info, st);
     cfp_h5_close(&h);
