@@ -18,6 +18,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "cfp_clock.h"
 #include "cfp_mem.h"
 #include "cfp_resize.h"
 
@@ -49,6 +50,7 @@ struct png_ctx {
     void *wctx;
     cfp_err wr_err;             /* first error wr returned, else OK */
     bool oom;                   /* a libpng allocation failed */
+    bool late;                  /* the task's deadline (--task-timeout) passed */
     char msg[CFP_MSG_MAX - 64]; /* first libpng error text */
 };
 
@@ -166,6 +168,8 @@ static cfp_err lib_failed(const struct png_ctx *c, struct cfp_status *st, cfp_er
                               cfp_strerror(c->wr_err));
     if (c->oom)
         return cfp_status_set(st, CFP_ERR_NOMEM, "%s: out of memory (libpng: %s)", what, c->msg);
+    if (c->late)
+        return cfp_status_set(st, CFP_ERR_TIMEOUT, "%s: over --task-timeout", what);
     return cfp_status_set(st, code, "%s: %s", what, c->msg[0] ? c->msg : "libpng error");
 }
 
@@ -311,12 +315,26 @@ static unsigned char *row_target(const struct decoder *d, uint32_t y)
     return d->src;
 }
 
+/* Every 64 rows: gives up (longjmp) once the task's deadline has passed,
+ * so that --task-timeout holds while a large image is decoded or encoded. */
+static void check_deadline(png_structp png, uint32_t y)
+{
+    struct png_ctx *c;
+
+    if ((y & 63u) != 0 || !cfp_deadline_passed())
+        return;
+    c = png_get_io_ptr(png);
+    c->late = true;
+    png_error(png, "over --task-timeout");
+}
+
 /* Reads every pass of every row; with interlace handling libpng merges
  * the passes into the rows it is given again on each pass. */
 static void read_pixels(const struct decoder *d)
 {
     for (int p = 0; p < d->passes; p++)
         for (uint32_t y = 0; y < d->h; y++) {
+            check_deadline(d->png, y);
             png_read_row(d->png, row_target(d, y), NULL);
             if (d->rs && d->passes == 1)
                 cfp_resizer_push(d->rs, d->src);
@@ -445,6 +463,7 @@ static void write_rows(png_structp png, const struct cfp_img *img)
     for (uint32_t y = 0; y < img->height; y++) {
         const unsigned char *row = img->px + (size_t)y * img->stride;
 
+        check_deadline(png, y);
         if (y > 0)
             png_set_filter(png, PNG_FILTER_TYPE_BASE,
                            pick_filter(row, row - img->stride, n, bpp, allowed));

@@ -88,6 +88,7 @@ def main():
     port = base.rstrip("/").rsplit(":", 1)[1]
     try:
         run_matrix(work, files, fbase, base, port)
+        run_processing_timeout(work, files)
         run_baseline(work, files, fbase, base)
         run_filesystem(work, base)
         run_secrets(work, fbase, base)
@@ -205,6 +206,34 @@ def run_matrix(work, files, fbase, base, port):
               "none over --task-timeout %g s, peak RSS %.0f MB"
               % (mode, len(cs), len(crashers), nbad, took, TASK_TIMEOUT, runinfo["peak_rss_kb"] / 1024))
         no_temp(os.path.join(work, "out-" + mode))
+
+
+def run_processing_timeout(work, files):
+    """--task-timeout holds inside decoding: an 8000x6000 PNG (about 0.25 s to
+    decode here), 0.05 s allowed."""
+    w, h = 8000, 6000
+    row = bytes((x * 7) & 255 for x in range(w * 3))
+    z = zlib.compressobj(1)
+    body = b"".join(z.compress(b"\x01" + row) for _ in range(h)) + z.flush()
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+    url = write(os.path.join(files, "huge.png"), png)
+    lst = os.path.join(work, "huge.txt")
+    with open(lst, "w") as f:
+        f.write(url + "\n")
+    for mode in ("sequential", "async"):
+        h5 = os.path.join(work, "huge-%s.h5" % mode)
+        rc, _, err = run_cfp(["-i", lst, "-q", "-m", mode, "-o", os.path.join(work, "out-huge"), "-r", h5,
+                              "--task-timeout", "0.05"])
+        r = last_rows(h5)[0]
+        dur = r["t_fetch"] + r["t_process"] + r["t_write"]
+        check(rc == 1 and r["error_code"] == "TIMEOUT" and "over --task-timeout" in r["error"],
+              "%s: huge image with --task-timeout 0.05: %s %s" % (mode, r["error_code"], r["error"]))
+        check(dur < 0.2, "%s: the timed-out image task still took %.2f s" % (mode, dur))
+        print("%s: an 8000x6000 PNG under --task-timeout 0.05 fails after %.2f s: %s" % (mode, dur, r["error"]))
+    rc, _, err = run_cfp(["-i", lst, "-q", "-m", "sequential", "-o", os.path.join(work, "out-huge"),
+                          "-r", os.path.join(work, "huge-ok.h5")])
+    check(rc == 0, "the same image without a limit: exit %d %s" % (rc, err))
 
 
 def no_temp(d):
