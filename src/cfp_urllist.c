@@ -73,14 +73,18 @@ static void skip_rest_of_line(FILE *f)
  * when the line did not fit (the kept part is still a valid C string). */
 static bool read_line(struct cfp_urllist *ul, bool *too_long)
 {
-    size_t n;
+    char *end = &ul->line[sizeof(ul->line) - 1];
 
     *too_long = false;
+    /* fgets stores its terminator in the last byte only when it filled the
+     * buffer. strlen() cannot tell: a NUL byte inside a long line would
+     * hide the overflow, and the rest of the line would come back as a
+     * URL line of its own, shifting every later index. */
+    *end = 'x';
     if (!fgets(ul->line, sizeof(ul->line), ul->f))
         return false;
     ul->line_no++;
-    n = strlen(ul->line);
-    if (n == sizeof(ul->line) - 1 && ul->line[n - 1] != '\n') {
+    if (*end == '\0' && end[-1] != '\n') {
         *too_long = true;
         skip_rest_of_line(ul->f);
     }
