@@ -199,43 +199,49 @@ static cfp_err check_parent(const char *path, struct cfp_status *st)
 /* Creates a new results file with its root attributes and /runs; replace
  * is for an existing empty file. On error the half-made file is removed (or
  * made empty again). */
+static cfp_err open_existing(struct cfp_h5 *h, struct cfp_status *st);
+
+/* Creates the results file under a temporary name and moves it into place
+ * once it holds its root attributes and /runs, so that a kill -9 at any
+ * moment leaves either no file or a complete empty one (never a torn one
+ * that --resume could not open). replace: path is an empty file to take
+ * over. Then opens it like an existing file. */
 static cfp_err create_file(struct cfp_h5 *h, bool replace, struct cfp_status *st)
 {
     const int32_t version = CFP_H5_SCHEMA_VERSION;
-    hid_t fapl;
+    char tmp[CFP_PATH_MAX + 32];
+    hid_t fapl, file, runs = H5I_INVALID_HID;
     cfp_err err = check_parent(h->path, st);
 
     if (err)
         return err;
+    (void)snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", h->path, (long)getpid());
     fapl = cfp_h5__fapl();
     if (fapl < 0)
         return cfp_h5__fail(st, CFP_ERR_HDF5, "results file %s: file access list", h->path);
-    /* EXCL: if another process created it since our stat(), do not truncate. */
-    h->file = H5Fcreate(h->path, replace ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT, fapl);
-    if (h->file < 0)
-        err = cfp_h5__fail(st, CFP_ERR_HDF5, "create results file %s", h->path);
+    file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
-    if (err)
-        return err;
-    err = put_attr(h->file, "schema_version", CFP_H5_I32, &version, st);
+    if (file < 0)
+        return cfp_h5__fail(st, CFP_ERR_HDF5, "create results file %s", h->path);
+    err = put_attr(file, "schema_version", CFP_H5_I32, &version, st);
     if (!err)
-        err = put_attr(h->file, "cfp_version", CFP_H5_STR, CFP_VERSION, st);
+        err = put_attr(file, "cfp_version", CFP_H5_STR, CFP_VERSION, st);
     if (!err) {
-        h->runs = H5Gcreate2(h->file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        if (h->runs < 0 || H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
+        runs = H5Gcreate2(file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (runs < 0)
             err = cfp_h5__fail(st, CFP_ERR_HDF5, "results file %s: create /runs", h->path);
     }
-    if (err) {
-        if (h->runs >= 0)
-            H5Gclose(h->runs);
-        H5Fclose(h->file);
-        h->runs = h->file = H5I_INVALID_HID;
-        if (replace)
-            (void)truncate(h->path, 0);
-        else
-            (void)unlink(h->path);
-    }
-    return err;
+    if (runs >= 0)
+        H5Gclose(runs);
+    if (H5Fclose(file) < 0 && !err)
+        err = cfp_h5__fail(st, CFP_ERR_HDF5, "results file %s: close", h->path);
+    /* link() fails if another process created path meanwhile (no clobber);
+     * an empty file we were asked to take over is replaced by rename(). */
+    if (!err && (replace ? rename(tmp, h->path) : link(tmp, h->path)) != 0)
+        err = cfp_status_set(st, CFP_ERR_IO, "create results file %s: %s", h->path,
+                             strerror(errno));
+    (void)unlink(tmp); /* after link() (or a failure); gone after rename() */
+    return err ? err : open_existing(h, st);
 }
 
 static cfp_err open_existing(struct cfp_h5 *h, struct cfp_status *st)
