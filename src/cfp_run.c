@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,14 +105,20 @@ static cfp_err select_next(struct cfp_source *s, struct cfp_task *t, bool *end,
 
     for (;;) {
         cfp_err err;
+        bool pick;
         if (cfp_stop_requested()) {
             ctx->stopped = true;
             *end = true;
             return CFP_ERR_OK;
         }
         err = ctx->list.next(&ctx->list, t, end, st);
-        if (err || *end || selected(&ctx->cfg, ctx->done, t->index))
+        if (err || *end)
             return err;
+        pthread_mutex_lock(&ctx->done_mu);
+        pick = selected(&ctx->cfg, ctx->done, t->index);
+        pthread_mutex_unlock(&ctx->done_mu);
+        if (pick)
+            return CFP_ERR_OK;
         ctx->skipped++;
     }
 }
@@ -138,8 +145,10 @@ static cfp_err guard_push(struct cfp_sink *s, const struct cfp_record *in, struc
                 cfp_open_fds());
     }
     if (ctx->done) {
+        pthread_mutex_lock(&ctx->done_mu);
         err = cfp_resume_set_put(ctx->done, r->index, r->code ? CFP_RESUME_FAILED : CFP_RESUME_OK,
                                  st);
+        pthread_mutex_unlock(&ctx->done_mu);
         if (err)
             return err;
     }
@@ -283,7 +292,9 @@ static void measure_info(const struct cfp_run_ctx *ctx, const struct cfp_engine_
     info->bytes_in += stats->bytes_in;
     info->bytes_out += stats->bytes_out;
     if (ctx->done) {
+        pthread_mutex_lock((pthread_mutex_t *)&ctx->done_mu); /* the source may be reading it */
         cfp_resume_set_count(ctx->done, &info->ok, &info->failed);
+        pthread_mutex_unlock((pthread_mutex_t *)&ctx->done_mu);
         info->tasks = info->ok + info->failed;
     } else {
         info->tasks = stats->tasks;
@@ -297,6 +308,7 @@ static void measure_info(const struct cfp_run_ctx *ctx, const struct cfp_engine_
 static void run_release(struct cfp_run_ctx *ctx)
 {
     cfp_resume_set_free(&ctx->done);
+    pthread_mutex_destroy(&ctx->done_mu);
     cfp_urllist_close(&ctx->ul);
     cfp_server_stop(&ctx->srv);
     cfp_h5_close(&ctx->h5);
@@ -309,17 +321,18 @@ cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, str
     cfp_err err;
 
     memset(ctx, 0, sizeof(*ctx));
+    pthread_mutex_init(&ctx->done_mu, NULL);
     ctx->cfg = *cfg;
     ctx->total = -1;
     err = cfp_mkdirs(cfg->task.output_dir, st);
     if (!err)
         err = cfp_out_check_writable(cfg->task.output_dir, st);
     if (err)
-        return err;
+        goto out_release;
     list_path(cfg, list, sizeof(list));
     if (strcmp(list, "-") != 0 && access(list, R_OK) == 0 &&
         (err = cfp_sha256_file(list, list_sha, st)) != CFP_ERR_OK)
-        return err;
+        goto out_release;
     if (cfg->resume && (err = resume_prepare(cfg, ctx, list_sha, st)) != CFP_ERR_OK)
         goto out_release;
     err = cfp_h5_open(cfg->results_path, &ctx->h5, st);

@@ -5,6 +5,7 @@
 #ifndef CFP_RUN_H
 #define CFP_RUN_H
 
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "cfp_engine.h"
@@ -75,7 +76,10 @@ struct cfp_run_ctx {
     struct cfp_sink h5sink;     /* the HDF5 writer */
     struct cfp_progress prog;
     struct cfp_resume_prior prior; /* resume: the run continued */
-    struct cfp_resume_set *done;   /* resume: its final view, kept current; else NULL */
+    struct cfp_resume_set *done;   /* resume: its final view, kept current; else NULL.
+                                      Guarded by done_mu: the source reads it on the engine's
+                                      feeding thread while the sink writes it on another */
+    pthread_mutex_t done_mu;
     int64_t skipped;            /* tasks left out (other shards, already done) */
     int64_t abandoned;          /* records of abandoned tasks dropped */
     int64_t pushed;             /* records passed on (for --stats-every) */
