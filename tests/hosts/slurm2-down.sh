@@ -41,3 +41,4 @@ if ((${#pids[@]})); then
 fi
 ((rc == 0)) || exit 1
 rm -f "$dir/daemons.pids" "$dir"/run/*.pid
+remove_sockdir "$dir"

@@ -70,3 +70,11 @@ stop() {
   done
   return 1
 }
+
+# remove_sockdir DIR: the munge socket directory slurm-up made under /tmp.
+remove_sockdir() {
+  local d
+  d=$(cat "$1/munge/sockdir" 2>/dev/null || true)
+  if [[ $d == /tmp/cfp-munge.* ]]; then rm -rf "$d"; fi
+  rm -f "$1/munge/sockdir"
+}

@@ -30,3 +30,4 @@ stop slurm-down slurmstepd slurmd slurmctld || rc=1
 stop slurm-down munged || rc=1
 ((rc == 0)) || exit 1
 rm -f "$dir/daemons.pids" "$dir"/run/*.pid
+remove_sockdir "$dir"
