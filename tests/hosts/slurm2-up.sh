@@ -71,14 +71,9 @@ for h in "${hosts[@]}"; do mkdir -p "$dir/spool/$h" "$dir/tmp/$h"; done
 # munged wants o+x on every directory of its socket's path.
 chmod 0755 "$top" "$dir" "$dir/munge" "$dir/munge/run"
 : >"$dir/daemons.pids"
-# munged wants o+x on every directory above its socket, which a checkout
-# under /root (mode 0700) does not give: the socket lives under /tmp, in a
-# directory recorded for the teardown.
-rm -rf "$(cat "$dir/munge/sockdir" 2>/dev/null || echo /nonexistent-cfp)"
-sockdir=$(mktemp -d /tmp/cfp-munge.XXXXXX)
-chmod 0755 "$sockdir"
-echo "$sockdir" >"$dir/munge/sockdir"
-sock=$sockdir/munge.socket
+# shellcheck source=tests/slurm/daemons.sh
+source "$here/../slurm/daemons.sh"
+sock=$(make_sockdir "$dir")/munge.socket
 
 # --- munge: a Unix socket, so one munged (in the root namespace) serves
 # every host: they all see the same filesystem.

@@ -71,6 +71,18 @@ stop() {
   return 1
 }
 
+# make_sockdir DIR: a new directory for munged's socket, printed. munged
+# wants o+x on every directory above its socket, which a checkout under
+# /root (mode 0700) does not give, so it lives under /tmp, recorded in
+# DIR/munge/sockdir for remove_sockdir.
+make_sockdir() {
+  local d
+  d=$(mktemp -d /tmp/cfp-munge.XXXXXX)
+  chmod 0755 "$d"
+  echo "$d" >"$1/munge/sockdir"
+  echo "$d"
+}
+
 # remove_sockdir DIR: the munge socket directory slurm-up made under /tmp.
 remove_sockdir() {
   local d

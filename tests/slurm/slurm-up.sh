@@ -64,14 +64,9 @@ mkdir -p "$dir/munge/run" "$dir/run" "$dir/state" "$dir/spool" "$dir/log" "$dir/
 # (the key file itself is made 0600 by mungekey).
 chmod 0755 "$dir" "$dir/munge" "$dir/munge/run"
 : >"$dir/daemons.pids"
-# munged wants o+x on every directory above its socket, which a checkout
-# under /root (mode 0700) does not give: the socket lives under /tmp, in a
-# directory recorded for the teardown.
-rm -rf "$(cat "$dir/munge/sockdir" 2>/dev/null || echo /nonexistent-cfp)"
-sockdir=$(mktemp -d /tmp/cfp-munge.XXXXXX)
-chmod 0755 "$sockdir"
-echo "$sockdir" >"$dir/munge/sockdir"
-sock=$sockdir/munge.socket
+# shellcheck source=tests/slurm/daemons.sh
+source "$here/daemons.sh"
+sock=$(make_sockdir "$dir")/munge.socket
 
 # --- munge: our own key and socket, never the system's /etc/munge or /run/munge.
 mungekey -c -k "$dir/munge/munge.key"
