@@ -14,6 +14,7 @@
 #     threading --workers 64 against the ideal files x latency / 64 + CPU / cores
 #  E. 10,000 files of 1 KB over keep-alive at latency 0 (nginx): cfp async vs
 #     curl --parallel --parallel-max 64 downloading the same list to disk
+# PLANS="lat0 cpu" runs some of them (lat0 lat50 cpu io tiny = A..E).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${1:-3}
@@ -89,7 +90,7 @@ done
   echo "tiny|curl --parallel-max 64 (10k x 1 KB)|0|10000|./peers.sh dl-curl $W/tiny_urls.txt 64 out/dl_tiny"
 } > logs/plan_cfp_tiny.txt
 rm -f logs/cfp_results.tsv
-for p in lat0 lat50 cpu io tiny; do
+for p in ${PLANS:-lat0 lat50 cpu io tiny}; do
   $PY timer.py --reps "$REPS" --warmup 0 --tsv logs/cfp_results.tsv logs/plan_cfp_$p.txt
 done
 $PY "$root/jobs/bench_ratios.py" logs/cfp_results.tsv "$W/bench.h5"

@@ -275,7 +275,7 @@ static cfp_err check_utf8(struct cfp_csv *c, struct cfp_status *st)
         const unsigned char *s = c->buf + c->f[k].off;
         size_t n = c->f[k].len;
 
-        for (i = 0; i < n; i += sl) {
+        for (i = cfp_utf8_ascii_prefix(s, n); i < n; i += sl) {
             sl = s[i] < 0x80 ? 1 : cfp_utf8_seq_len(s + i, n - i);
             if (!sl)
                 return csv_fail(c, st, CFP_ERR_CSV,
@@ -399,25 +399,58 @@ static cfp_err header_set(struct cfp_csv *c, struct cfp_status *st)
     return CFP_ERR_OK;
 }
 
-/* Writes one data record as a JSON object. */
+/* Makes room for need bytes in c->out, flushing it if it must. */
+static cfp_err out_room(struct cfp_csv *c, size_t need)
+{
+    return need > OUT_CAP - c->out_len ? out_flush(c) : CFP_ERR_OK;
+}
+
+/* Writes one data record as a JSON object. Key and value go straight into
+ * the staging buffer when their worst case (6 bytes per value byte) fits in
+ * it; a longer key or value streams through out_write. */
 static cfp_err record_write(struct cfp_csv *c)
 {
-    cfp_err err = out_write(c, c->rows ? ",\n{" : "[\n{", 3);
+    cfp_err err = out_room(c, 3);
     size_t k, start = 0;
 
+    if (!err) {
+        memcpy(c->out + c->out_len, c->rows ? ",\n{" : "[\n{", 3);
+        c->out_len += 3;
+    }
     for (k = 0; k < c->ncols && !err; k++) {
         const struct field *f = &c->f[k];
+        const unsigned char *key = c->keys + start, *v = k < c->nf ? c->buf + f->off : NULL;
+        size_t klen = c->key_end[k] - start, vlen = v ? f->len : 0;
+        bool num = v && !f->quoted && is_json_number(v, vlen);
+        unsigned char *o;
 
-        err = out_write(c, c->keys + start, c->key_end[k] - start);
         start = c->key_end[k];
+        if (klen < OUT_CAP / 2 && vlen < OUT_CAP / 16) {
+            /* 6 * vlen + 2 < OUT_CAP / 2: key plus worst-case value fit */
+            err = out_room(c, klen + CFP_JSON_STRING_MAX(vlen) + 4);
+            if (err)
+                break;
+            o = c->out + c->out_len;
+            memcpy(o, key, klen);
+            o += klen;
+            if (!v)
+                memcpy(o, "null", 4), o += 4;
+            else if (num)
+                memcpy(o, v, vlen), o += vlen;
+            else
+                o = cfp_json_escape(o, v, vlen);
+            c->out_len = (size_t)(o - c->out);
+            continue;
+        }
+        err = out_write(c, key, klen);
         if (err)
             break;
-        if (k >= c->nf)
+        if (!v)
             err = out_write(c, "null", 4);
-        else if (!f->quoted && is_json_number(c->buf + f->off, f->len))
-            err = out_write(c, c->buf + f->off, f->len);
+        else if (num)
+            err = out_write(c, v, vlen);
         else
-            err = cfp_json_write_string(out_write, c, c->buf + f->off, f->len);
+            err = cfp_json_write_string(out_write, c, v, vlen);
     }
     if (!err)
         err = out_write(c, "}", 1);

@@ -1,6 +1,7 @@
 /* cfp_json.c - JSON string writing and strict UTF-8 checks. */
 #include "cfp_json.h"
 
+#include <stdint.h>
 #include <string.h>
 
 int cfp_utf8_check(const unsigned char *s, size_t n)
@@ -49,97 +50,136 @@ size_t cfp_utf8_seq_len(const unsigned char *s, size_t n)
     return r > 0 ? (size_t)r : 0;
 }
 
-/* Output staging so that a short string costs one wr call, not one per
- * escape. */
-struct jbuf {
-    cfp_write_fn wr;
-    void *ctx;
-    size_t n;
-    unsigned char b[512];
-};
+#define ONES 0x0101010101010101ULL
+#define HIGH 0x8080808080808080ULL
 
-static cfp_err jb_flush(struct jbuf *jb)
+/* Nonzero when a byte of x is zero (exact: no false positives on "some"). */
+static inline uint64_t has_zero(uint64_t x)
 {
-    cfp_err err = CFP_ERR_OK;
-
-    if (jb->n)
-        err = jb->wr(jb->ctx, jb->b, jb->n);
-    jb->n = 0;
-    return err;
+    return (x - ONES) & ~x & HIGH;
 }
 
-static cfp_err jb_put(struct jbuf *jb, const void *p, size_t len)
+size_t cfp_utf8_ascii_prefix(const unsigned char *s, size_t n)
 {
-    cfp_err err;
+    size_t i = 0;
+    uint64_t x;
 
-    if (len > sizeof(jb->b) - jb->n) {
-        err = jb_flush(jb);
-        if (err)
-            return err;
-        /* A long run of plain bytes goes straight through, uncopied. */
-        if (len >= sizeof(jb->b))
-            return jb->wr(jb->ctx, p, len);
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, s + i, 8);
+        if (x & HIGH)
+            break;
     }
-    memcpy(jb->b + jb->n, p, len);
-    jb->n += len;
-    return CFP_ERR_OK;
+    while (i < n && s[i] < 0x80)
+        i++;
+    return i;
 }
 
-/* Writes the escape for an ASCII byte that JSON does not allow raw. */
-static cfp_err jb_escape(struct jbuf *jb, unsigned char c)
+/* Length of the leading run of bytes that a JSON string holds as they are:
+ * ASCII from 0x20, except '"' and '\\'. Eight bytes at a time while it can. */
+static size_t plain_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    uint64_t x;
+
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&x, s + i, 8);
+        /* (x - 0x20..) & ~x & 0x80.. is nonzero iff some byte < 0x20 */
+        if ((x & HIGH) | ((x - 0x20 * ONES) & ~x & HIGH) | has_zero(x ^ ('"' * ONES)) |
+            has_zero(x ^ ('\\' * ONES)))
+            break;
+    }
+    for (; i < n; i++)
+        if (s[i] < 0x20 || s[i] >= 0x80 || s[i] == '"' || s[i] == '\\')
+            break;
+    return i;
+}
+
+/* Escapes s[*pi..n) into d[0..cap) in whole units (a plain run, a UTF-8
+ * sequence, an escape: at most 6 bytes each) while they fit; returns the
+ * bytes written and advances *pi. */
+static size_t escape_part(unsigned char *d, size_t cap, const unsigned char *s, size_t n,
+                          size_t *pi)
 {
     static const char hex[] = "0123456789abcdef";
-    char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+    size_t i = *pi, o = 0, k;
 
-    switch (c) {
-    case '"':
-        return jb_put(jb, "\\\"", 2);
-    case '\\':
-        return jb_put(jb, "\\\\", 2);
-    case '\b':
-        return jb_put(jb, "\\b", 2);
-    case '\f':
-        return jb_put(jb, "\\f", 2);
-    case '\n':
-        return jb_put(jb, "\\n", 2);
-    case '\r':
-        return jb_put(jb, "\\r", 2);
-    case '\t':
-        return jb_put(jb, "\\t", 2);
-    default:
-        return jb_put(jb, e, sizeof(e));
+    while (i < n && cap - o >= 6) {
+        k = plain_prefix(s + i, n - i < cap - o ? n - i : cap - o);
+        memcpy(d + o, s + i, k);
+        o += k, i += k;
+        if (i == n || cap - o < 6)
+            break;
+        if (s[i] >= 0x80) {
+            k = cfp_utf8_seq_len(s + i, n - i);
+            if (k) {
+                memcpy(d + o, s + i, k);
+                o += k, i += k;
+            } else { /* an invalid byte: U+FFFD */
+                memcpy(d + o, "\xEF\xBF\xBD", 3);
+                o += 3, i++;
+            }
+            continue;
+        }
+        d[o++] = '\\';
+        switch (s[i]) {
+        case '"':
+        case '\\':
+            d[o++] = s[i];
+            break;
+        case '\b':
+            d[o++] = 'b';
+            break;
+        case '\f':
+            d[o++] = 'f';
+            break;
+        case '\n':
+            d[o++] = 'n';
+            break;
+        case '\r':
+            d[o++] = 'r';
+            break;
+        case '\t':
+            d[o++] = 't';
+            break;
+        default:
+            memcpy(d + o, "u00", 3);
+            d[o + 3] = (unsigned char)hex[s[i] >> 4];
+            d[o + 4] = (unsigned char)hex[s[i] & 15];
+            o += 5;
+        }
+        i++;
     }
+    *pi = i;
+    return o;
+}
+
+unsigned char *cfp_json_escape(unsigned char *dst, const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    *dst++ = '"';
+    dst += escape_part(dst, CFP_JSON_STRING_MAX(len) - 1, s, len, &i);
+    *dst++ = '"';
+    return dst;
 }
 
 cfp_err cfp_json_write_string(cfp_write_fn wr, void *ctx, const unsigned char *s, size_t len)
 {
-    static const unsigned char fffd[3] = {0xEF, 0xBF, 0xBD};
-    struct jbuf jb = {.wr = wr, .ctx = ctx, .n = 0};
-    size_t i = 0, run = 0, sl;
-    cfp_err err = jb_put(&jb, "\"", 1);
+    unsigned char b[1024];
+    size_t i = 0, n = 1;
+    cfp_err err = CFP_ERR_OK;
 
-    /* Invariant: s[run..i) is plain (copied as is) and not yet written. */
+    b[0] = '"';
     while (!err && i < len) {
-        unsigned char c = s[i];
-
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            continue;
+        /* one byte kept back for the closing quote */
+        n += escape_part(b + n, sizeof(b) - 1 - n, s, len, &i);
+        if (i < len) { /* b is full (fewer than 6 bytes left) */
+            err = wr(ctx, b, n);
+            n = 0;
         }
-        if (c >= 0x80 && (sl = cfp_utf8_seq_len(s + i, len - i)) != 0) {
-            i += sl;
-            continue;
-        }
-        err = jb_put(&jb, s + run, i - run);
-        if (!err)
-            err = c >= 0x80 ? jb_put(&jb, fffd, sizeof(fffd)) : jb_escape(&jb, c);
-        run = ++i;
     }
-    if (!err)
-        err = jb_put(&jb, s + run, i - run);
-    if (!err)
-        err = jb_put(&jb, "\"", 1);
-    if (!err)
-        err = jb_flush(&jb);
-    return err;
+    if (err)
+        return err;
+    b[n++] = '"';
+    return wr(ctx, b, n);
 }

@@ -30,8 +30,21 @@ int cfp_utf8_check(const unsigned char *s, size_t n);
  * invalid). */
 size_t cfp_utf8_seq_len(const unsigned char *s, size_t n);
 
+/* Length of the leading run of ASCII bytes (< 0x80) of s[0..n), found eight
+ * bytes at a time: the fast path of UTF-8 checks. */
+size_t cfp_utf8_ascii_prefix(const unsigned char *s, size_t n);
+
+/* Room cfp_json_escape() may need for len input bytes: 6 per byte (\u00xx)
+ * plus the quotes. len must not exceed SIZE_MAX / 6 - 1. */
+#define CFP_JSON_STRING_MAX(len) (6 * (len) + 2)
+
+/* Writes s[0..len) as a JSON string literal, quotes included, into dst,
+ * which has room for CFP_JSON_STRING_MAX(len) bytes; returns the end of
+ * what it wrote. Same output as cfp_json_write_string(). */
+unsigned char *cfp_json_escape(unsigned char *dst, const unsigned char *s, size_t len);
+
 /* Writes s[0..len) as a JSON string literal, quotes included, through wr
- * (a few calls per string: output is staged in a small stack buffer).
+ * (one call per 1 KiB of output: it is staged in a stack buffer).
  * Returns wr's error unchanged, else CFP_ERR_OK. */
 cfp_err cfp_json_write_string(cfp_write_fn wr, void *ctx, const unsigned char *s, size_t len);
 
