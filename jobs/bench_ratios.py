@@ -34,8 +34,8 @@ pairs = [("sequential", "seq"), ("threading", "threads"), ("async", "async")]
 for lat in (0, 50):
     for c, s in pairs:
         ratio("lat %d ms: seedpy %s / cfp %s" % (lat, s, c), m("seedpy " + s, lat), m("cfp " + c, lat), 5)
-    best_s = min(v for v in (m("seedpy " + s, lat) for s in ("seq", "threads", "procs", "async")) if v)
-    best_c = min(v for v in (m("cfp " + c, lat) for c, _ in pairs) if v)
+    best_s = min((v for v in (m("seedpy " + s, lat) for s in ("seq", "threads", "procs", "async")) if v), default=None)
+    best_c = min((v for v in (m("cfp " + c, lat) for c, _ in pairs) if v), default=None)
     ratio("lat %d ms: seedpy best / cfp best" % lat, best_s, best_c, 8)
 
 f = h5py.File(h5, "r")

@@ -20,6 +20,7 @@
 
 #include "cfp_clock.h"
 #include "cfp_mem.h"
+#include "cfp_pngfast.h"
 #include "cfp_resize.h"
 
 /* zlib settings of the output: Z_RLE, matches of distance 1 only (the
@@ -85,6 +86,7 @@ void cfp_png_opts_init(struct cfp_png_opts *o)
 {
     o->max_side = CFP_PNG_MAX_SIDE_DEFAULT;
     o->max_pixels = CFP_PNG_MAX_PIXELS_DEFAULT;
+    o->libpng_only = false;
 }
 
 static png_voidp PNGCBAPI on_malloc(png_structp png, png_alloc_size_t n)
@@ -213,14 +215,13 @@ static void set_limits(const struct decoder *d)
     png_set_option(d->png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
 }
 
-/* Refuses the image before any pixel buffer exists; sets the sizes. */
+/* Refuses the image (d->w x d->h) before any pixel buffer exists; sets the
+ * output size. */
 static cfp_err check_header(struct decoder *d, const struct cfp_png_opts *o,
                             struct cfp_png_info *info, struct cfp_status *st)
 {
     uint64_t pixels;
 
-    d->w = png_get_image_width(d->png, d->info);
-    d->h = png_get_image_height(d->png, d->info);
     pixels = (uint64_t)d->w * d->h; /* both < 2^31: cannot overflow */
     if (info) {
         info->width_in = (int32_t)d->w;
@@ -266,19 +267,14 @@ static bool size_mul(size_t a, size_t b, size_t *out)
     return true;
 }
 
-/* Allocates the output image, and the source buffer and resizer when the
- * image must shrink, after checking every size. */
-static cfp_err alloc_buffers(struct decoder *d, struct cfp_status *st)
+/* Allocates the output image of ch channels (rows of d->rowbytes), and the
+ * source buffer and resizer when the image must shrink, after checking every
+ * size. */
+static cfp_err alloc_buffers(struct decoder *d, int ch, struct cfp_status *st)
 {
-    int ch = png_get_channels(d->png, d->info);
     size_t out_len, src_len;
     cfp_err err;
 
-    d->rowbytes = png_get_rowbytes(d->png, d->info);
-    if (png_get_bit_depth(d->png, d->info) != 8 || ch < 1 || ch > 4 ||
-        d->rowbytes / (size_t)ch != d->w || d->rowbytes % (size_t)ch != 0)
-        return cfp_status_set(st, CFP_ERR_INTERNAL,
-                              "PNG decode: unexpected layout after transforms (%d channels)", ch);
     d->out.channels = ch;
     d->out.stride = (size_t)d->out.width * (size_t)ch; /* <= rowbytes: out.width <= w */
     src_len = d->rowbytes;
@@ -350,17 +346,26 @@ static cfp_err decode(struct png_ctx *c, struct decoder *d, const struct cfp_png
                       struct cfp_png_info *info, struct cfp_status *st)
 {
     cfp_err err;
+    int ch;
 
     if (setjmp(png_jmpbuf(d->png)))
         return lib_failed(c, st, CFP_ERR_PNG_DECODE, "PNG decode");
     set_limits(d);
     png_set_read_fn(d->png, c, on_read);
     png_read_info(d->png, d->info);
+    d->w = png_get_image_width(d->png, d->info);
+    d->h = png_get_image_height(d->png, d->info);
     err = check_header(d, o, info, st);
     if (err)
         return err;
     set_transforms(d);
-    err = alloc_buffers(d, st);
+    ch = png_get_channels(d->png, d->info);
+    d->rowbytes = png_get_rowbytes(d->png, d->info);
+    if (png_get_bit_depth(d->png, d->info) != 8 || ch < 1 || ch > 4 ||
+        d->rowbytes / (size_t)ch != d->w || d->rowbytes % (size_t)ch != 0)
+        return cfp_status_set(st, CFP_ERR_INTERNAL,
+                              "PNG decode: unexpected layout after transforms (%d channels)", ch);
+    err = alloc_buffers(d, ch, st);
     if (err)
         return err;
     read_pixels(d);
@@ -369,22 +374,49 @@ static cfp_err decode(struct png_ctx *c, struct decoder *d, const struct cfp_png
     return CFP_ERR_OK;
 }
 
+/* The fast path (cfp_pngfast.h): decodes the common kind of PNG without
+ * libpng. Sets *taken; when the image is declined nothing has happened and
+ * the caller decodes with libpng. */
+static cfp_err decode_fast(const struct png_ctx *c, struct decoder *d, const struct cfp_png_opts *o,
+                           struct cfp_png_info *info, struct cfp_status *st, bool *taken)
+{
+    struct cfp_pngfast f;
+    cfp_err err = cfp_pngfast_open(c->buf, c->len, o->max_pixels, &f, taken);
+
+    if (err)
+        return cfp_status_set(st, err, "PNG decode: out of memory (whole-image buffer)");
+    if (!*taken)
+        return CFP_ERR_OK;
+    d->w = f.w;
+    d->h = f.h;
+    d->passes = 1;
+    d->rowbytes = f.rowbytes;
+    err = check_header(d, o, info, st);
+    if (!err)
+        err = alloc_buffers(d, f.channels, st);
+    for (uint32_t y = 0; !err && y < d->h; y++) {
+        const unsigned char *row;
+
+        if ((y & 63u) == 0 && cfp_deadline_passed()) {
+            err = cfp_status_set(st, CFP_ERR_TIMEOUT, "PNG decode: over --task-timeout");
+            break;
+        }
+        row = cfp_pngfast_row(&f);
+        if (d->rs)
+            cfp_resizer_push(d->rs, row);
+        else
+            memcpy(d->out.px + (size_t)y * d->out.stride, row, d->rowbytes);
+    }
+    cfp_pngfast_free(&f);
+    return err;
+}
+
 /* A filtered byte's cost in libpng's filter heuristic: its distance from 0
  * read as a signed byte. */
 static inline uint32_t filter_cost(unsigned v)
 {
     v &= 0xffu;
     return v < 128u ? v : 256u - v;
-}
-
-/* The Paeth predictor of the PNG spec, in the branch-free form libpng uses
- * (ties: a, then b, then c). */
-static inline int paeth(int a, int b, int c)
-{
-    int p = b - c, q = a - c;
-    int pa = p < 0 ? -p : p, pb = q < 0 ? -q : q, pc = p + q < 0 ? -(p + q) : p + q;
-
-    return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
 /* Adds the heuristic cost of bytes [from, to) of row x under each of the
@@ -406,7 +438,7 @@ static void filter_costs(const unsigned char *restrict x, const unsigned char *r
             c1 += filter_cost((unsigned)(v - a));
             c2 += filter_cost((unsigned)(v - b));
             c3 += filter_cost((unsigned)(v - ((a + b) >> 1)));
-            c4 += filter_cost((unsigned)(v - paeth(a, b, c)));
+            c4 += filter_cost((unsigned)(v - cfp_paeth(a, b, c)));
         }
         cost[0] += c0;
         cost[1] += c1;
@@ -533,6 +565,7 @@ cfp_err cfp_png_process(const unsigned char *buf, size_t len, const struct cfp_p
     struct cfp_png_opts defaults;
     struct png_ctx c;
     struct decoder d;
+    bool fast = false;
     cfp_err err;
 
     if (info)
@@ -545,14 +578,18 @@ cfp_err cfp_png_process(const unsigned char *buf, size_t len, const struct cfp_p
     if (err)
         return err;
     memset(&c, 0, sizeof(c));
+    memset(&d, 0, sizeof(d));
     c.buf = buf;
     c.len = len;
     c.wr = wr;
     c.wctx = wctx;
-    err = decoder_create(&c, &d, st);
-    if (err)
-        return err;
-    err = decode(&c, &d, o, info, st);
+    err = o->libpng_only ? CFP_ERR_OK : decode_fast(&c, &d, o, info, st, &fast);
+    if (!err && !fast) {
+        err = decoder_create(&c, &d, st);
+        if (err)
+            return err;
+        err = decode(&c, &d, o, info, st);
+    }
     /* Only the output image is still needed: free the rest before encoding. */
     png_destroy_read_struct(&d.png, &d.info, NULL);
     cfp_resizer_free(&d.rs);

@@ -23,6 +23,8 @@
 struct cfp_png_opts {
     uint32_t max_side;   /* longest output side, > 0; default 512 */
     uint64_t max_pixels; /* refuse width * height above this, > 0; default 100000000 */
+    bool libpng_only;    /* decode with libpng even where the fast path
+                          * (cfp_pngfast.h) would: for tests and benchmarks */
 };
 
 /* Sizes of the last image processed; -1 where not (yet) known. */

@@ -238,7 +238,7 @@ struct cfp_fetch_sink cfp_proc_sink(struct cfp_proc *p)
 
 static cfp_err finish_image(struct cfp_proc *p, struct cfp_record *r)
 {
-    struct cfp_png_opts o = {p->cfg->max_side, p->cfg->max_pixels};
+    struct cfp_png_opts o = {.max_side = p->cfg->max_side, .max_pixels = p->cfg->max_pixels};
     struct cfp_png_info info = {-1, -1, -1, -1};
     cfp_err err = open_output(p, "png");
 

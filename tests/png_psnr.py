@@ -482,6 +482,10 @@ def main():
             err = check(tool, path, img, m, tmp, label)
             if err:
                 errors.append(err)
+            # the fast decode path (8-bit, not interlaced) equals libpng's
+            r = subprocess.run([tool, "same", path], capture_output=True, text=True)
+            if r.returncode != 0:
+                errors.append("%s: fast path and libpng differ: %s" % (label, (r.stdout + r.stderr).strip()))
         suite = os.path.join(os.environ.get("CFP_SHARED_DATA", ""), "pngsuite")
         if not os.environ.get("CFP_SHARED_DATA") or not os.path.isdir(suite):
             print("SKIP PngSuite part: %s not found (set CFP_SHARED_DATA)" % suite)

@@ -7,7 +7,8 @@
  *
  * Without arguments it runs the unit tests. CLI modes used by png_psnr.py:
  *   test_png resize IN OUT MAXSIDE [MAXPIXELS]  -> "ok WIN HIN WOUT HOUT" | "error NAME: msg"
- *   test_png bench IN [REPEAT]                  -> milliseconds per call
+ *   test_png bench IN [REPEAT [libpng]]         -> milliseconds per call
+ *   test_png same FILE...                       -> fast path == libpng on each
  */
 #include "cfp_png.h"
 
@@ -20,6 +21,7 @@
 #include <zlib.h>
 
 #include "cfp_mem.h"
+#include "cfp_pngfast.h"
 #include "cfp_resize.h"
 #include "cfp_test.h"
 
@@ -407,6 +409,54 @@ static void process_ok(const struct membuf *in, uint32_t max_side, struct membuf
     if (err)
         CFP_FAILF("cfp_png_process: %s: %s", cfp_errname(err), st.msg);
     ASSERT_EQ(st.code, CFP_ERR_OK);
+}
+
+
+/* Runs buf through the default decoder (fast path where it applies) and
+ * through libpng alone: same code, same message, same output bytes. Returns
+ * the code. */
+static cfp_err same_verdict(const unsigned char *buf, size_t len, uint32_t max_side)
+{
+    struct cfp_png_opts o;
+    struct membuf a, b;
+    struct cfp_status sa, sb;
+    cfp_err ea, eb;
+
+    cfp_png_opts_init(&o);
+    o.max_side = max_side;
+    membuf_init(&a);
+    membuf_init(&b);
+    cfp_status_clear(&sa);
+    cfp_status_clear(&sb);
+    ea = cfp_png_process(buf, len, &o, mem_write, &a, NULL, &sa);
+    o.libpng_only = true;
+    eb = cfp_png_process(buf, len, &o, mem_write, &b, NULL, &sb);
+    if (ea != eb || strcmp(sa.msg, sb.msg) != 0)
+        CFP_FAILF("fast path %s \"%s\", libpng %s \"%s\"", cfp_errname(ea), sa.msg,
+                  cfp_errname(eb), sb.msg);
+    if (ea == CFP_ERR_OK) {
+        ASSERT_EQ(a.len, b.len);
+        ASSERT(memcmp(a.p, b.p, a.len) == 0);
+    }
+    membuf_free(&a);
+    membuf_free(&b);
+    return ea;
+}
+
+/* Whether the fast path takes buf (and frees what it took). */
+static bool fast_takes(const unsigned char *buf, size_t len)
+{
+    struct cfp_pngfast f;
+    bool taken;
+
+    ASSERT_EQ(cfp_pngfast_open(buf, len, CFP_PNG_MAX_PIXELS_DEFAULT, &f, &taken), CFP_ERR_OK);
+    if (taken) { /* every row is handed out once */
+        for (uint32_t y = 0; y < f.h; y++)
+            ASSERT(cfp_pngfast_row(&f) != NULL);
+        cfp_pngfast_free(&f);
+    }
+    ASSERT(f.raw == NULL);
+    return taken;
 }
 
 /* --------------------------------------------------------------- tests */
@@ -930,39 +980,118 @@ static void test_garbage(void)
     gen_free(&g);
 }
 
+/* The fast path (cfp_pngfast.h) takes exactly the common kind of PNG, and
+ * gives libpng's pixels, verdicts and messages on it and on its damaged
+ * forms (the damage inside a resealed IDAT reaches libdeflate). */
+static void test_fast_path(void)
+{
+    static const struct {
+        uint32_t w, h;
+        int ct, depth;
+        bool interlace, trns, taken;
+    } t[] = {
+        {1, 1, PNG_COLOR_TYPE_RGB, 8, false, false, true},
+        {333, 250, PNG_COLOR_TYPE_RGB, 8, false, false, true},
+        {40, 700, PNG_COLOR_TYPE_RGBA, 8, false, false, true},
+        {300, 7, PNG_COLOR_TYPE_GRAY, 8, false, false, true},
+        {97, 61, PNG_COLOR_TYPE_GRAY_ALPHA, 8, false, false, true},
+        {20, 10, PNG_COLOR_TYPE_RGB, 8, false, false, true}, /* not resized */
+        {333, 250, PNG_COLOR_TYPE_RGB, 8, true, false, false},
+        {333, 250, PNG_COLOR_TYPE_RGB, 16, false, false, false},
+        {333, 250, PNG_COLOR_TYPE_RGB, 8, false, true, false},
+        {333, 250, PNG_COLOR_TYPE_PALETTE, 8, false, false, false},
+        {333, 250, PNG_COLOR_TYPE_GRAY, 4, false, false, false},
+    };
+    uint32_t rng = 777;
+    int decoded = 0;
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct gen g;
+        struct membuf in;
+
+        gen_make(&g, t[i].w, t[i].h, t[i].ct, t[i].depth, t[i].interlace, t[i].trns, &in);
+        ASSERT_EQ(fast_takes(in.p, in.len), t[i].taken);
+        ASSERT_EQ(same_verdict(in.p, in.len, 64), CFP_ERR_OK);
+        if (t[i].taken) {
+            /* truncated anywhere: libpng's verdict */
+            for (size_t n = 8; n < in.len; n += 1 + in.len / 37)
+                (void)same_verdict(in.p, n, 64);
+        }
+        membuf_free(&in);
+        gen_free(&g);
+    }
+    { /* bit flips inside the last IDAT, its CRC made right again */
+        struct gen g;
+        struct membuf in;
+
+        gen_make(&g, 120, 90, PNG_COLOR_TYPE_RGB, 8, false, false, &in);
+        for (int i = 0; i < 300; i++) {
+            unsigned char *c = malloc(in.len);
+            size_t at = in.len - 12 - 1 - rng_next(&rng) % 200;
+
+            ASSERT(c != NULL);
+            memcpy(c, in.p, in.len);
+            c[at] ^= (unsigned char)(1u << (rng_next(&rng) % 8));
+            reseal_last_idat(c, in.len);
+            decoded += same_verdict(c, in.len, 64) == CFP_ERR_OK;
+            free(c);
+        }
+        membuf_free(&in);
+        gen_free(&g);
+    }
+    printf("fast path: same verdicts as libpng; %d of 300 resealed IDAT flips decoded\n", decoded);
+}
+
 /* The n-th allocation fails, for every n until the call succeeds: each
  * run must be OK or NOMEM (cleanups checked by ASan/valgrind). */
+static void alloc_fail_all(const struct membuf *in, const struct cfp_png_opts *o, int *nomem);
+
 static void test_alloc_failure(void)
 {
     struct gen g;
-    struct membuf in, out;
-    struct cfp_status st;
+    struct membuf in;
     struct cfp_png_opts o;
     int nomem = 0;
-    cfp_err err = CFP_ERR_NOMEM;
 
     cfp_png_opts_init(&o);
     o.max_side = 16;
     gen_make(&g, 40, 30, PNG_COLOR_TYPE_PALETTE, 8, true, true, &in);
+    alloc_fail_all(&in, &o, &nomem);
+    membuf_free(&in);
+    gen_free(&g);
+    /* the fast path's allocations (RGB, not interlaced) */
+    gen_make(&g, 40, 30, PNG_COLOR_TYPE_RGB, 8, false, false, &in);
+    ASSERT(fast_takes(in.p, in.len));
+    alloc_fail_all(&in, &o, &nomem);
+    printf("allocation failure: %d failing allocations all gave NOMEM\n", nomem);
+    ASSERT(nomem >= 12);
+    membuf_free(&in);
+    gen_free(&g);
+}
+
+/* Fails the n-th allocation of cfp_png_process(in), for n = 1, 2, ... until
+ * it succeeds; counts the NOMEM runs into *nomem. */
+static void alloc_fail_all(const struct membuf *in, const struct cfp_png_opts *o, int *nomem)
+{
+    struct membuf out;
+    struct cfp_status st;
+    cfp_err err = CFP_ERR_NOMEM;
+
     for (long n = 1; err != CFP_ERR_OK; n++) {
         ASSERT(n < 10000);
         membuf_init(&out);
         cfp_status_clear(&st);
         cfp_mem_fail_after(n);
-        err = cfp_png_process(in.p, in.len, &o, mem_write, &out, NULL, &st);
+        err = cfp_png_process(in->p, in->len, o, mem_write, &out, NULL, &st);
         cfp_mem_fail_after(0);
         if (err == CFP_ERR_NOMEM) {
             ASSERT_CONTAINS(st.msg, "out of memory");
-            nomem++;
+            (*nomem)++;
         } else if (err != CFP_ERR_OK) {
             CFP_FAILF("allocation %ld failing gave %s: %s", n, cfp_errname(err), st.msg);
         }
         membuf_free(&out);
     }
-    printf("allocation failure: %d failing allocations all gave NOMEM\n", nomem);
-    ASSERT(nomem >= 8);
-    membuf_free(&in);
-    gen_free(&g);
 }
 
 /* The sink's error comes back unchanged and stops the encoder. */
@@ -1026,7 +1155,9 @@ static int run_dir(const char *dir, int mode, uint32_t max_side)
         membuf_init(&out);
         cfp_status_clear(&st);
         err = cfp_png_process(buf, len, &o, mem_write, &out, &info, &st);
-        printf("  %-34s %s %s\n", e->d_name, cfp_errname(err), err ? st.msg : "");
+        printf("  %-34s %s %s%s\n", e->d_name, cfp_errname(err), err ? st.msg : "",
+               fast_takes(buf, len) ? " (fast path)" : "");
+        ASSERT_EQ(same_verdict(buf, len, max_side), err);
         if (m == 'x' && err == CFP_ERR_OK)
             CFP_FAILF("%s: corrupt file was accepted", path);
         if (m == 'v') {
@@ -1128,15 +1259,36 @@ static int cli_resize(int argc, char **argv)
     return 0;
 }
 
+/* test_png same FILE...: each file gives the same result with and without
+ * the fast path (same_verdict); prints which path each took. */
+static int cli_same(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++) {
+        size_t len;
+        unsigned char *buf = read_file(argv[i], &len);
+        cfp_err err;
+
+        if (!buf)
+            return 2;
+        err = same_verdict(buf, len, CFP_PNG_MAX_SIDE_DEFAULT);
+        printf("%s %s%s\n", argv[i], cfp_errname(err), fast_takes(buf, len) ? " fast" : "");
+        free(buf);
+    }
+    return 0;
+}
+
 static int cli_bench(int argc, char **argv)
 {
     long repeat = argc > 3 ? (long)parse_count(argv[3], 1000000) : 10;
+    struct cfp_png_opts o;
     size_t len;
     unsigned char *buf;
     double best = 1e30;
 
     if (repeat < 1)
         return 2;
+    cfp_png_opts_init(&o);
+    o.libpng_only = argc > 4 && strcmp(argv[4], "libpng") == 0;
     buf = read_file(argv[2], &len);
     if (!buf)
         return 2;
@@ -1145,7 +1297,7 @@ static int cli_bench(int argc, char **argv)
         double t0 = now_ms(), t;
 
         membuf_init(&out);
-        ASSERT_EQ(cfp_png_process(buf, len, NULL, mem_write, &out, NULL, NULL), CFP_ERR_OK);
+        ASSERT_EQ(cfp_png_process(buf, len, &o, mem_write, &out, NULL, NULL), CFP_ERR_OK);
         t = now_ms() - t0;
         best = t < best ? t : best;
         membuf_free(&out);
@@ -1162,6 +1314,8 @@ int main(int argc, char **argv)
         return cli_resize(argc, argv);
     if (argc > 2 && strcmp(argv[1], "bench") == 0)
         return cli_bench(argc, argv);
+    if (argc > 2 && strcmp(argv[1], "same") == 0)
+        return cli_same(argc, argv);
     test_sniff();
     test_fit();
     test_resize_hand();
@@ -1172,6 +1326,7 @@ int main(int argc, char **argv)
     test_too_big();
     test_bad_input();
     test_garbage();
+    test_fast_path();
     test_alloc_failure();
     test_write_failure();
     test_large_photo();
