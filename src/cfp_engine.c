@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cfp_engine_internal.h"
+#include "cfp_scratch.h"
 
 static const char *const mode_names[CFP_MODE_COUNT_] = {"sequential", "threading", "async", "mpi"};
 
@@ -108,16 +109,26 @@ cfp_err cfp_engine_run(enum cfp_mode mode, const struct cfp_engine_opts *eo,
                        struct cfp_sink *sink, struct cfp_engine_stats *stats,
                        struct cfp_status *st)
 {
+    cfp_err err;
+
     memset(stats, 0, sizeof(*stats));
     switch (mode) {
     case CFP_MODE_SEQUENTIAL:
-        return run_sequential(cfg, src, sink, stats, st);
+        err = run_sequential(cfg, src, sink, stats, st);
+        break;
     case CFP_MODE_THREADS:
-        return cfp_engine_run_threads(eo, cfg, src, sink, stats, st);
+        err = cfp_engine_run_threads(eo, cfg, src, sink, stats, st);
+        break;
     case CFP_MODE_ASYNC:
-        return cfp_engine_run_async(eo, cfg, src, sink, stats, st);
+        err = cfp_engine_run_async(eo, cfg, src, sink, stats, st);
+        break;
     default:
         return cfp_status_set(st, CFP_ERR_USAGE, "mode '%s' is not available in this build",
                               cfp_mode_name(mode));
     }
+    /* Every worker is done: the image buffers kept for reuse go back to
+     * the system, so a run leaves nothing mapped (and --compare's modes
+     * each start from nothing, as they would alone). */
+    cfp_scratch_drain();
+    return err;
 }

@@ -53,7 +53,7 @@ static void failed_kind(const struct cfp_task_cfg *cfg, struct cfp_async_job *j)
     if (cfp_proc_new(cfg, &j->task, &scratch, &st, &proc))
         return;
     s = cfp_proc_sink(proc);
-    if (s.begin(s.ctx, j->content_type[0] ? j->content_type : NULL) == CFP_ERR_OK)
+    if (s.begin(s.ctx, j->content_type[0] ? j->content_type : NULL, -1) == CFP_ERR_OK)
         (void)s.data(s.ctx, j->body.data, j->body.len);
     kind = cfp_proc_kind(proc);
     memcpy(j->rec.kind, kind, strlen(kind) + 1);

@@ -35,10 +35,13 @@ void cfp_fetch_global_cleanup(void)
 static cfp_err xfer_begin(struct cfp_fetch_xfer *x)
 {
     char *ct = NULL;
+    curl_off_t size = -1;
 
     x->begun = true;
     (void)curl_easy_getinfo(x->h, CURLINFO_CONTENT_TYPE, &ct);
-    x->sink_err = x->sink->begin(x->sink->ctx, ct);
+    if (curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &size) != CURLE_OK)
+        size = -1;
+    x->sink_err = x->sink->begin(x->sink->ctx, ct, (int64_t)size);
     return x->sink_err;
 }
 

@@ -38,8 +38,10 @@ struct cfp_fetch_cfg {
  * unchanged (never retried). */
 struct cfp_fetch_sink {
     /* Once per attempt, before the first body byte (or at the end for an
-     * empty body), with the Content-Type header or NULL. */
-    cfp_err (*begin)(void *ctx, const char *content_type);
+     * empty body), with the Content-Type header or NULL, and the body's
+     * announced size (Content-Length, a file's size) or -1: a hint for
+     * buffering, never trusted as the real length. */
+    cfp_err (*begin)(void *ctx, const char *content_type, int64_t size);
     cfp_err (*data)(void *ctx, const void *p, size_t n);
     /* The attempt failed and will be retried: forget what was received. */
     void (*reset)(void *ctx);

@@ -75,6 +75,10 @@ hid_t cfp_h5__str_type(void);
 /* New memory compound type of struct cfp_h5_row; caller closes it. */
 hid_t cfp_h5__row_type(void);
 
+/* New dataset-transfer property list for row reads and writes (a small
+ * conversion buffer); caller closes. H5I_INVALID_HID on failure. */
+hid_t cfp_h5__dxpl(void);
+
 /* New file-access property list with best-effort file locking; caller closes. */
 hid_t cfp_h5__fapl(void);
 

@@ -286,17 +286,19 @@ struct reader {
 static cfp_err read_block(struct reader *rd, hsize_t off, hsize_t cnt, int *stop,
                           struct cfp_status *st)
 {
-    hid_t mspace = H5Screate_simple(1, &cnt, NULL);
+    hid_t mspace = H5Screate_simple(1, &cnt, NULL), dxpl = cfp_h5__dxpl();
     cfp_err err = CFP_ERR_OK;
     hsize_t i;
 
-    if (mspace < 0)
-        return cfp_h5__fail(st, CFP_ERR_HDF5, "%s: read rows", rd->where);
+    if (mspace < 0 || dxpl < 0) {
+        err = cfp_h5__fail(st, CFP_ERR_HDF5, "%s: read rows", rd->where);
+        goto out;
+    }
     /* Zeroed so that a failed or partial read leaves only NULLs or HDF5's
      * own allocations for the reclaim below. */
     memset(rd->rows, 0, (size_t)cnt * sizeof(*rd->rows));
     if (H5Sselect_hyperslab(rd->fspace, H5S_SELECT_SET, &off, NULL, &cnt, NULL) < 0 ||
-        H5Dread(rd->ds, rd->rowtype, mspace, rd->fspace, H5P_DEFAULT, rd->rows) < 0)
+        H5Dread(rd->ds, rd->rowtype, mspace, rd->fspace, dxpl, rd->rows) < 0)
         err = cfp_h5__fail(st, CFP_ERR_HDF5, "%s: read rows %llu..%llu", rd->where,
                            (unsigned long long)off, (unsigned long long)(off + cnt - 1));
     for (i = 0; !err && !*stop && i < cnt; i++) {
@@ -304,7 +306,11 @@ static cfp_err read_block(struct reader *rd, hsize_t off, hsize_t cnt, int *stop
         *stop = rd->fn(rd->ctx, rd->rec);
     }
     (void)CFP_H5_RECLAIM(rd->rowtype, mspace, H5P_DEFAULT, rd->rows);
-    H5Sclose(mspace);
+out:
+    if (dxpl >= 0)
+        H5Pclose(dxpl);
+    if (mspace >= 0)
+        H5Sclose(mspace);
     return err;
 }
 

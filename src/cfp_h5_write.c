@@ -493,22 +493,26 @@ static void row_from_record(struct cfp_h5_row *row, const struct cfp_record *rec
 static cfp_err write_batch(struct cfp_h5 *h, struct cfp_status *st)
 {
     hsize_t start = h->nfile, count = h->nbuf, size = h->nfile + h->nbuf;
-    hid_t fspace, mspace = H5I_INVALID_HID;
+    hid_t fspace, mspace = H5I_INVALID_HID, dxpl;
     cfp_err err = CFP_ERR_OK;
     size_t i;
 
     if (h->nbuf == 0)
         return CFP_ERR_OK;
+    dxpl = cfp_h5__dxpl();
     for (i = 0; i < h->nbuf; i++)
         row_from_record(&h->rows[i], &h->buf[i]);
     fspace = H5Dset_extent(h->tasks, &size) < 0 ? H5I_INVALID_HID : H5Dget_space(h->tasks);
     if (fspace >= 0)
         mspace = H5Screate_simple(1, &count, NULL);
-    if (mspace < 0 || H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
-        H5Dwrite(h->tasks, h->rowtype, mspace, fspace, H5P_DEFAULT, h->rows) < 0 ||
+    if (mspace < 0 || dxpl < 0 ||
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+        H5Dwrite(h->tasks, h->rowtype, mspace, fspace, dxpl, h->rows) < 0 ||
         H5Fflush(h->file, H5F_SCOPE_LOCAL) < 0)
         err = cfp_h5__fail(st, CFP_ERR_HDF5, "results file %s: run %s: write %zu task rows",
                            h->path, h->run_id, h->nbuf);
+    if (dxpl >= 0)
+        H5Pclose(dxpl);
     if (mspace >= 0)
         H5Sclose(mspace);
     if (fspace >= 0)

@@ -20,6 +20,7 @@
 
 #include "cfp_clock.h"
 #include "cfp_mem.h"
+#include "cfp_scratch.h"
 #include "cfp_pngfast.h"
 #include "cfp_resize.h"
 
@@ -66,7 +67,7 @@ struct decoder {
     uint32_t w, h;          /* source size */
     int passes;             /* 1, or 7 for Adam7 */
     size_t rowbytes;        /* of a source row after the transforms */
-    struct cfp_img out;     /* the output image; out.px owned */
+    struct cfp_img out;     /* the output image; out.px owned (cfp_scratch) */
     struct cfp_resizer *rs; /* NULL when the image already fits */
     unsigned char *src;     /* one source row, or all of them */
 };
@@ -283,13 +284,13 @@ static cfp_err alloc_buffers(struct decoder *d, int ch, struct cfp_status *st)
         return cfp_status_set(st, CFP_ERR_TOO_BIG,
                               "PNG: %" PRIu32 "x%" PRIu32 " image does not fit in memory", d->w,
                               d->h);
-    d->out.px = cfp_malloc(out_len);
+    d->out.px = cfp_scratch_take(out_len);
     if (!d->out.px)
         return cfp_status_set(st, CFP_ERR_NOMEM, "PNG: out of memory (%zu-byte output image)",
                               out_len);
     if (d->out.width == d->w && d->out.height == d->h)
         return CFP_ERR_OK;
-    d->src = cfp_malloc(src_len);
+    d->src = cfp_scratch_take(src_len);
     if (!d->src)
         return cfp_status_set(st, CFP_ERR_NOMEM, "PNG decode: out of memory (%zu-byte buffer)",
                               src_len);
@@ -593,9 +594,9 @@ cfp_err cfp_png_process(const unsigned char *buf, size_t len, const struct cfp_p
     /* Only the output image is still needed: free the rest before encoding. */
     png_destroy_read_struct(&d.png, &d.info, NULL);
     cfp_resizer_free(&d.rs);
-    cfp_free(d.src);
+    cfp_scratch_give(d.src);
     if (!err)
         err = encode_image(&c, &d.out, st);
-    cfp_free(d.out.px);
+    cfp_scratch_give(d.out.px);
     return err;
 }

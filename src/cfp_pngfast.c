@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cfp_mem.h"
+#include "cfp_scratch.h"
 
 static uint32_t be32(const unsigned char *p)
 {
@@ -161,11 +162,11 @@ cfp_err cfp_pngfast_open(const unsigned char *buf, size_t len, uint64_t max_pixe
         return CFP_ERR_OK;
     pthread_once(&alloc_once, set_allocator);
     rawlen = f->h * (f->rowbytes + 1); /* <= CFP_PNGFAST_MAX_RAW: read_ihdr */
-    f->raw = cfp_malloc(rawlen);
+    f->raw = cfp_scratch_take(rawlen);
     if (!f->raw)
         return CFP_ERR_NOMEM;
     if (count > 1) {
-        joined = cfp_malloc(total);
+        joined = cfp_scratch_take(total);
         if (!joined) {
             cfp_pngfast_free(f);
             return CFP_ERR_NOMEM;
@@ -174,7 +175,7 @@ cfp_err cfp_pngfast_open(const unsigned char *buf, size_t len, uint64_t max_pixe
         first = joined;
     }
     ok = inflate_all(first, total, f, rawlen, &oom);
-    cfp_free(joined);
+    cfp_scratch_give(joined);
     for (uint32_t y = 0; ok && y < f->h; y++)
         ok = f->raw[(size_t)y * (f->rowbytes + 1)] <= 4;
     if (!ok) {
@@ -224,6 +225,6 @@ const unsigned char *cfp_pngfast_row(struct cfp_pngfast *f)
 
 void cfp_pngfast_free(struct cfp_pngfast *f)
 {
-    cfp_free(f->raw);
+    cfp_scratch_give(f->raw);
     f->raw = NULL;
 }

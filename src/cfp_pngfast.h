@@ -27,7 +27,7 @@ struct cfp_pngfast {
     uint32_t w, h;
     int channels;       /* 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; 8-bit samples */
     size_t rowbytes;    /* w * channels */
-    unsigned char *raw; /* h rows of a filter byte + rowbytes; owned */
+    unsigned char *raw; /* h rows of a filter byte + rowbytes; owned (cfp_scratch) */
     uint32_t next;      /* the row cfp_pngfast_row() returns next */
 };
 

@@ -30,6 +30,7 @@ struct cfp_proc {
     struct cfp_csv *csv;      /* owned */
     struct cfp_out *out;      /* owned until committed */
     double seconds;           /* time inside processors, writes included */
+    int64_t announced;        /* the body size the fetch announced, or -1 */
     bool whole;               /* body is a complete, borrowed buffer */
 };
 
@@ -116,7 +117,11 @@ static cfp_err dispatch(struct cfp_proc *p, const void *data, size_t n)
     case KIND_IMAGE:
         if (p->whole)
             return CFP_ERR_OK; /* borrowed complete body: nothing to gather */
-        err = cfp_buf_append(p->body, data, n);
+        err = CFP_ERR_OK;
+        if (p->body->len == 0 && p->announced > 0 && (uint64_t)p->announced <= SIZE_MAX)
+            err = cfp_buf_reserve(p->body, (size_t)p->announced);
+        if (!err)
+            err = cfp_buf_append(p->body, data, n);
         if (err == CFP_ERR_TOO_BIG)
             return cfp_status_set(p->st, err, "image body over --max-bytes %llu",
                                   (unsigned long long)p->cfg->fetch.max_bytes);
@@ -163,10 +168,11 @@ static cfp_err decide(struct cfp_proc *p)
     }
 }
 
-static cfp_err sink_begin(void *ctx, const char *content_type)
+static cfp_err sink_begin(void *ctx, const char *content_type, int64_t size)
 {
     struct cfp_proc *p = ctx;
 
+    p->announced = size;
     (void)snprintf(p->content_type, sizeof(p->content_type), "%s",
                    content_type ? content_type : "");
     return CFP_ERR_OK;
@@ -345,7 +351,7 @@ cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
     if (err)
         return err;
     p->whole = true;
-    (void)sink_begin(p, content_type);
+    (void)sink_begin(p, content_type, (int64_t)len);
     err = sink_data(p, body, sniff);
     if (!err && p->kind != KIND_UNDECIDED && p->kind != KIND_IMAGE && len > sniff) {
         double t0 = cfp_now();

@@ -153,6 +153,10 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
         r->t_fetch = 0;
 out:
     cfp_proc_free(&proc);
+    /* The body goes back to the pool, not kept by this worker: with a pool
+     * of 16 threads, 16 idle buffers the size of the largest photo each
+     * thread has seen would otherwise stay mapped. */
+    cfp_buf_free(&w->body);
     if (err)
         cfp_task_fail(r, &st);
 }

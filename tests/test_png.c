@@ -23,6 +23,7 @@
 #include "cfp_mem.h"
 #include "cfp_pngfast.h"
 #include "cfp_resize.h"
+#include "cfp_scratch.h"
 #include "cfp_test.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -1081,6 +1082,7 @@ static void alloc_fail_all(const struct membuf *in, const struct cfp_png_opts *o
         ASSERT(n < 10000);
         membuf_init(&out);
         cfp_status_clear(&st);
+        cfp_scratch_drain(); /* every buffer is allocated again, so can fail */
         cfp_mem_fail_after(n);
         err = cfp_png_process(in->p, in->len, o, mem_write, &out, NULL, &st);
         cfp_mem_fail_after(0);
