@@ -194,6 +194,23 @@ static void build_views(struct report *rep)
         pick_multiprocessing(&rep->wl[w]);
 }
 
+/* Whether s is a workload's run of some mode or of its MPI matrix: the
+ * runs whose task sums (phases, digests, ranks) the report prints. */
+static bool in_view(const struct report *rep, const struct run_sum *s)
+{
+    for (int w = 0; w < rep->nwl; w++) {
+        const struct workload_view *v = &rep->wl[w];
+        for (int m = 0; m < REPORT_MODES; m++)
+            if (v->by_mode[m] == s)
+                return true;
+        for (int k = 1; k <= REPORT_RANKS; k++)
+            for (int e = 0; e < 3; e++)
+                if (v->matrix[k][e] == s)
+                    return true;
+    }
+    return false;
+}
+
 static cfp_err load(struct report *rep, const char *path, struct cfp_status *st)
 {
     cfp_err err;
@@ -207,12 +224,17 @@ static cfp_err load(struct report *rep, const char *path, struct cfp_status *st)
     if (!rep->runs)
         return cfp_status_set(st, CFP_ERR_NOMEM, "report: out of memory");
     err = cfp_h5_read_runs(path, on_run, rep, st);
+    if (err)
+        return err;
+    build_views(rep);
+    /* Only the runs the report shows in detail need their tasks read: a
+     * results file that collects hundreds of runs (a benchmark appends
+     * to one) costs the same to report as one with a run per mode. */
     for (int64_t i = first_shown(rep); !err && i < rep->nruns; i++) {
         struct run_sum *s = &rep->runs[i % REPORT_MAX_RUNS];
-        err = cfp_h5_read_tasks(path, s->id, on_task, s, st);
+        if (i == rep->nruns - 1 || in_view(rep, s))
+            err = cfp_h5_read_tasks(path, s->id, on_task, s, st);
     }
-    if (!err)
-        build_views(rep);
     return err;
 }
 
