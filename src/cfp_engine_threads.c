@@ -8,7 +8,8 @@
  * semaphores keep the two kinds of work apart: `fetch` caps transfers in
  * flight (--concurrency), `cpu` caps image decode/resize/encode jobs at one
  * per core (cpu_slots), so a pool sized for I/O overlap does not oversubscribe
- * the cores with image work. Records reach the sink under one lock, so the
+ * the cores with image work; a file:// task holds `cpu` for its whole fetch
+ * and processing (cfp_task_run says why). Records reach the sink under one lock, so the
  * HDF5 writer is never entered by two threads. */
 #include <pthread.h>
 #include <semaphore.h>

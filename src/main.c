@@ -646,6 +646,13 @@ int main(int argc, char **argv)
      * threshold keeps every buffer over 256 KB in its own mapping, returned
      * to the system when freed. */
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    /* Fixing the mmap threshold also fixes the trim threshold at 128 KB:
+     * every image's encoder state (zlib's ~300 KB, freed at the end of the
+     * encode) was handed back with madvise and faulted in again for the
+     * next image, and in a threaded run each such call flushes the other
+     * cores' TLBs. 4 MB of free heap top kept per arena ends that: 60
+     * photos 5-9 % faster in every mode. */
+    mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
     if (argc > 1 && strcmp(argv[1], "serve") == 0)
         return cmd_serve(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
