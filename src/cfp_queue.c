@@ -76,6 +76,18 @@ bool cfp_queue_try_push(struct cfp_queue *q, const void *item)
     return ok;
 }
 
+/* Takes the oldest item, if any; q->mu held. */
+static bool take_locked(struct cfp_queue *q, void *item)
+{
+    if (q->count == 0)
+        return false;
+    memcpy(item, q->items + q->head * q->item_size, q->item_size);
+    q->head = (q->head + 1) % q->capacity;
+    q->count--;
+    pthread_cond_signal(&q->not_full);
+    return true;
+}
+
 bool cfp_queue_pop(struct cfp_queue *q, void *item)
 {
     bool ok;
@@ -83,13 +95,17 @@ bool cfp_queue_pop(struct cfp_queue *q, void *item)
     pthread_mutex_lock(&q->mu);
     while (q->count == 0 && !q->closed)
         pthread_cond_wait(&q->not_empty, &q->mu);
-    ok = q->count > 0;
-    if (ok) {
-        memcpy(item, q->items + q->head * q->item_size, q->item_size);
-        q->head = (q->head + 1) % q->capacity;
-        q->count--;
-        pthread_cond_signal(&q->not_full);
-    }
+    ok = take_locked(q, item);
+    pthread_mutex_unlock(&q->mu);
+    return ok;
+}
+
+bool cfp_queue_try_pop(struct cfp_queue *q, void *item)
+{
+    bool ok;
+
+    pthread_mutex_lock(&q->mu);
+    ok = take_locked(q, item);
     pthread_mutex_unlock(&q->mu);
     return ok;
 }

@@ -28,6 +28,9 @@ bool cfp_queue_try_push(struct cfp_queue *q, const void *item);
  * when the queue is closed and empty. */
 bool cfp_queue_pop(struct cfp_queue *q, void *item);
 
+/* As cfp_queue_pop, but never waits: false when the queue is empty. */
+bool cfp_queue_try_pop(struct cfp_queue *q, void *item);
+
 /* No more pushes; waiting consumers and producers return. Idempotent. */
 void cfp_queue_close(struct cfp_queue *q);
 

@@ -46,6 +46,13 @@ cfp_err cfp_worker_new(const struct cfp_task_cfg *cfg, int id, CURLSH *share,
                        struct cfp_worker **out, struct cfp_status *st);
 void cfp_worker_free(struct cfp_worker **pw);
 
+/* Whether t names a local file (file://). */
+bool cfp_task_is_local(const struct cfp_task *t);
+
+/* Tells w that its engine holds a core slot (cpu_enter) around the next
+ * cfp_task_run() calls, which then take no cpu gate themselves. */
+void cfp_worker_set_cpu_held(struct cfp_worker *w, bool held);
+
 /* Runs task t and fills r. Every failure is the task's own: it is recorded
  * in r (code, precise message) and never stops the caller. */
 void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_record *r);

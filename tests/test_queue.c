@@ -63,15 +63,22 @@ static void test_capacity_and_close(void)
     int v = 7, out = 0;
 
     ASSERT_EQ(cfp_queue_new(sizeof(int), 2, &q), CFP_ERR_OK);
+    ASSERT(!cfp_queue_try_pop(q, &out)); /* empty: never waits */
     ASSERT(cfp_queue_try_push(q, &v));
+    v = 8;
     ASSERT(cfp_queue_try_push(q, &v));
     ASSERT(!cfp_queue_try_push(q, &v)); /* full: never waits */
+    ASSERT(cfp_queue_try_pop(q, &out));
+    ASSERT_EQ(out, 7);                   /* oldest first */
+    ASSERT(cfp_queue_try_push(q, &v));   /* the pop made room */
     ASSERT(cfp_queue_pop(q, &out));
-    ASSERT_EQ(out, 7);
+    ASSERT_EQ(out, 8);
     cfp_queue_close(q);
-    ASSERT(!cfp_queue_push(q, &v));     /* closed: refused */
-    ASSERT(cfp_queue_pop(q, &out));     /* what was queued still drains */
-    ASSERT(!cfp_queue_pop(q, &out));    /* then the end */
+    ASSERT(!cfp_queue_push(q, &v));      /* closed: refused */
+    ASSERT(cfp_queue_try_pop(q, &out));  /* what was queued still drains */
+    ASSERT_EQ(out, 8);
+    ASSERT(!cfp_queue_try_pop(q, &out)); /* then the end, */
+    ASSERT(!cfp_queue_pop(q, &out));     /* for both */
     cfp_queue_free(&q);
 }
 
