@@ -156,9 +156,10 @@ static void *worker_main(void *ud)
         /* A local file's task runs whole inside a core slot: reading it is
          * copying from the page cache, not waiting, and its bytes are
          * still in cache when decoded; read ahead by a pool sized for
-         * network waits, 16 threads held 16 photos for 2 cores. The slot
-         * is released after the record is pushed, so the next thread does
-         * not wait behind this one's bookkeeping. */
+         * network waits, 16 threads held 16 photos for 2 cores. A slot
+         * (also one a remote image took in cfp_task_run) is released after
+         * the record is pushed, so the next thread does not wait behind
+         * this one's bookkeeping. */
         local = cfp_task_is_local(&t);
         if (local && !held) {
             cpu_enter(p);
@@ -171,6 +172,10 @@ static void *worker_main(void *ud)
         held_for += held;
         cfp_worker_set_cpu_held(w, held);
         cfp_task_run(w, &t, &r);
+        if (!held && cfp_worker_cpu_held(w)) { /* a remote image took one */
+            held = true;
+            held_for = 1;
+        }
         if (cfp_serial_sink_push(&p->out, &r)) {
             cfp_queue_close(p->tasks); /* the writer failed: stop the producer */
             break;
@@ -208,7 +213,7 @@ static cfp_err pool_init(struct pool *p, const struct cfp_engine_opts *eo, struc
     pthread_mutex_init(&p->host_mu, NULL);
     pthread_cond_init(&p->host_cv, NULL);
 
-    p->gates = (struct cfp_task_gates){fetch_enter, fetch_leave, cpu_enter, cpu_leave, p};
+    p->gates = (struct cfp_task_gates){fetch_enter, fetch_leave, cpu_enter, p};
     return CFP_ERR_OK;
 }
 

@@ -108,15 +108,14 @@ void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_tas
         cfp_task_fail(r, &st);
 }
 
-#define GATE(cfg, hook)                                                                \
-    do {                                                                               \
-        if ((cfg)->gates && (cfg)->gates->hook)                                        \
-            (cfg)->gates->hook((cfg)->gates->ctx);                                     \
-    } while (0)
-
 void cfp_worker_set_cpu_held(struct cfp_worker *w, bool held)
 {
     w->cpu_held = held;
+}
+
+bool cfp_worker_cpu_held(const struct cfp_worker *w)
+{
+    return w->cpu_held;
 }
 
 bool cfp_task_is_local(const struct cfp_task *t)
@@ -151,13 +150,13 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
     if (!err) {
         /* Text and CSV were processed as they arrived; what is left is the
          * image decode/resize/encode, the work that needs a core. */
-        if (!w->cpu_held)
-            GATE(cfg, cpu_enter);
+        if (!w->cpu_held && cfg->gates && cfg->gates->cpu_enter) {
+            cfg->gates->cpu_enter(cfg->gates->ctx);
+            w->cpu_held = true; /* the engine gives it back (cfp_task_gates) */
+        }
         err = abandoned(&st) ? CFP_ERR_STOPPED
               : over_time(cfg, &st) ? CFP_ERR_TIMEOUT
                                     : cfp_proc_finish(proc, r);
-        if (!w->cpu_held)
-            GATE(cfg, cpu_leave);
     } else {
         memcpy(r->kind, cfp_proc_kind(proc), strlen(cfp_proc_kind(proc)) + 1);
     }

@@ -16,12 +16,14 @@
 /* Optional limits an engine puts around the phases of cfp_task_run(): the
  * threads engine caps transfers in flight and CPU-heavy image work with two
  * counting semaphores. Each hook is called on the worker's thread; NULL
- * hooks are skipped. */
+ * hooks are skipped. cpu_enter (a core slot) is taken before an image is
+ * processed, unless the worker already holds one, and is not given back by
+ * cfp_task_run(): the engine releases it when it is done with the task
+ * (after pushing its record), see cfp_worker_cpu_held(). */
 struct cfp_task_gates {
     void (*fetch_enter)(void *ctx, const char *url); /* url: the task's, before redirects */
     void (*fetch_leave)(void *ctx, const char *url);
     void (*cpu_enter)(void *ctx);
-    void (*cpu_leave)(void *ctx);
     void *ctx;
 };
 
@@ -49,9 +51,11 @@ void cfp_worker_free(struct cfp_worker **pw);
 /* Whether t names a local file (file://). */
 bool cfp_task_is_local(const struct cfp_task *t);
 
-/* Tells w that its engine holds a core slot (cpu_enter) around the next
- * cfp_task_run() calls, which then take no cpu gate themselves. */
+/* Whether w holds a core slot (cpu_enter): set by the engine when it took
+ * one itself, and by cfp_task_run() when it took one for an image. A task
+ * run while it is set takes no slot. */
 void cfp_worker_set_cpu_held(struct cfp_worker *w, bool held);
+bool cfp_worker_cpu_held(const struct cfp_worker *w);
 
 /* Runs task t and fills r. Every failure is the task's own: it is recorded
  * in r (code, precise message) and never stops the caller. */
