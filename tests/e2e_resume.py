@@ -96,7 +96,10 @@ def wait_rows(h5, n, proc, timeout=60):
             check(False, "cfp ended (exit %d) %.2f s after the start, before it could be stopped:\n%s"
                   % (proc.returncode, time.time() - t0, proc.stderr.read()[-3000:]))
         try:
-            if os.path.exists(h5) and len(last_run(h5)[2]) >= n:
+            # read_runs, not last_run: a file that has no run yet (cfp
+            # creates it, then the run) is "not yet", not a failure.
+            runs = read_runs(h5) if os.path.exists(h5) else []
+            if runs and len(runs[-1][2]) >= n:
                 return
         except Exception:  # being written: try again
             pass
