@@ -9,8 +9,8 @@
  * flight (--concurrency), `cpu` caps image decode/resize/encode jobs at one
  * per core (cpu_slots), so a pool sized for I/O overlap does not oversubscribe
  * the cores with image work. A file:// task holds `cpu` for its whole run,
- * taken here before it starts (worker_main says why). Records reach the sink under one lock, so the
- * HDF5 writer is never entered by two threads. */
+ * taken here before it starts (worker_main says why). Records reach the
+ * sink under one lock, so the HDF5 writer is never entered by two threads. */
 #include <pthread.h>
 #include <semaphore.h>
 #include <string.h>
