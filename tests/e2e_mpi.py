@@ -181,7 +181,7 @@ def stop_rank(work, sig, name):
     for i in range(300):
         open(os.path.join(d, "f%03d.txt" % i), "w").write("x %d\n" % i)
     from e2e_common import cfp_serve
-    srv, base = cfp_serve(d, 40)
+    srv, base = cfp_serve(d, 100)
     h5 = os.path.join(work, name + ".h5")
     lst = os.path.join(work, "slow.txt")
     open(lst, "w").write("".join(base + n + "\n" for n in sorted(os.listdir(d))))
@@ -197,7 +197,21 @@ def stop_rank(work, sig, name):
             if pid:
                 break
         check(pid is not None, "rank 2 process found")
-        time.sleep(1.0)
+        # Mid-run, not during start-up or teardown: once outputs appear,
+        # every rank is past MPI_Init and the start-up gather (a rank
+        # stopped inside a collective stalls everyone, a case
+        # --rank-timeout does not cover: README), and with 300 tasks of
+        # 100 ms the run has seconds to go. Under ASan on a loaded machine
+        # start-up took longer than the 1 s the test used to sleep, and the
+        # results file cannot be polled (rank 0 holds its lock).
+        outdir = os.path.join(work, name)
+        t_wait = time.time()
+        while time.time() - t_wait < 120 and p.poll() is None:
+            done = [n for n in os.listdir(outdir) if not n.startswith(".")] if os.path.isdir(outdir) else []
+            if len(done) >= 20:
+                break
+            time.sleep(0.05)
+        check(p.poll() is None, "the run ended before rank 2 could be stopped")
         os.kill(pid, sig)
         t0 = time.time()
         try:
