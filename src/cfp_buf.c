@@ -33,11 +33,11 @@ static cfp_err grow(struct cfp_buf *b, size_t cap)
     return CFP_ERR_OK;
 }
 
-cfp_err cfp_buf_reserve(struct cfp_buf *b, size_t n)
+cfp_err cfp_buf_reserve(struct cfp_buf *b, uint64_t n)
 {
-    if (n > b->limit)
-        n = b->limit;
-    return n > b->cap ? grow(b, n) : CFP_ERR_OK;
+    size_t cap = n > b->limit ? b->limit : (size_t)n;
+
+    return cap > b->cap ? grow(b, cap) : CFP_ERR_OK;
 }
 
 cfp_err cfp_buf_append(struct cfp_buf *b, const void *p, size_t n)

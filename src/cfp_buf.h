@@ -6,6 +6,7 @@
 #define CFP_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cfp_err.h"
 
@@ -20,9 +21,10 @@ void cfp_buf_init(struct cfp_buf *b, size_t limit);
  * allocation failure (b is unchanged on error). */
 cfp_err cfp_buf_append(struct cfp_buf *b, const void *p, size_t n);
 /* Makes room for n bytes in all (capped at the limit) in one allocation,
- * so a body whose size is announced is not grown step by step;
- * CFP_ERR_NOMEM on failure (b unchanged). */
-cfp_err cfp_buf_reserve(struct cfp_buf *b, size_t n);
+ * so a body whose size is announced is not grown step by step; n may be
+ * any announced size (0: nothing to do). CFP_ERR_NOMEM on failure (b
+ * unchanged). */
+cfp_err cfp_buf_reserve(struct cfp_buf *b, uint64_t n);
 /* Empties the buffer, keeping its memory for reuse. */
 void cfp_buf_reset(struct cfp_buf *b);
 /* Gives the memory back (to cfp_scratch's pool), keeping the limit: b may

@@ -63,8 +63,7 @@ static cfp_err body_begin(void *ctx, const char *content_type, int64_t size)
     struct slot *s = ctx;
 
     /* One allocation for an announced body (the limit caps the hint). */
-    if (size > 0 && (uint64_t)size <= SIZE_MAX &&
-        cfp_buf_reserve(&s->job.body, (size_t)size) != CFP_ERR_OK)
+    if (size > 0 && cfp_buf_reserve(&s->job.body, (uint64_t)size) != CFP_ERR_OK)
         return cfp_status_set(&s->sink_st, CFP_ERR_NOMEM, "GET %s: body buffer: %s",
                               s->job.task.url, cfp_strerror(CFP_ERR_NOMEM));
     (void)snprintf(s->job.content_type, sizeof(s->job.content_type), "%s",

@@ -160,7 +160,7 @@ static void *worker_main(void *ud)
          * (also one a remote image took in cfp_task_run) is released after
          * the record is pushed, so the next thread does not wait behind
          * this one's bookkeeping. */
-        local = cfp_task_is_local(&t);
+        local = cfp_fetch_is_file(t.url);
         if (local && !held) {
             cpu_enter(p);
             held = true;

@@ -32,6 +32,11 @@ void cfp_fetch_global_cleanup(void)
     curl_global_cleanup();
 }
 
+bool cfp_fetch_is_file(const char *url)
+{
+    return strncmp(url, "file:", 5) == 0;
+}
+
 static cfp_err xfer_begin(struct cfp_fetch_xfer *x)
 {
     char *ct = NULL;
@@ -125,7 +130,7 @@ void cfp_fetch_xfer_start(struct cfp_fetch_xfer *x, CURL *h, const struct cfp_fe
     curl_easy_setopt(h, CURLOPT_URL, url);
     /* file:// only as the URL given; redirects are limited to http(s) above. */
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
-                     strncmp(url, "file:", 5) == 0 ? "file" : "http,https");
+                     cfp_fetch_is_file(url) ? "file" : "http,https");
 }
 
 cfp_err cfp_fetcher_new(const struct cfp_fetch_cfg *cfg, CURLSH *share, struct cfp_fetcher **out,
@@ -275,7 +280,7 @@ cfp_err cfp_fetch_xfer_done(struct cfp_fetch_xfer *x, const char *url, CURLcode 
 
     (void)curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
     res->attempts++;
-    res->http_status = strncmp(url, "file:", 5) == 0 ? 0 : (int32_t)status;
+    res->http_status = cfp_fetch_is_file(url) ? 0 : (int32_t)status;
     res->bytes = x->bytes;
     if (rc == CURLE_OK && !x->begun)
         (void)xfer_begin(x); /* empty body: the sink still sees begin */

@@ -101,6 +101,10 @@ void cfp_fetcher_free(struct cfp_fetcher **pf);
  * CFP_ERR_URL for a malformed URL, CFP_ERR_SCHEME for any other scheme. */
 cfp_err cfp_fetch_check_url(const char *url, struct cfp_status *st);
 
+/* Whether url is a file:// URL (a local file, no server): the rule the
+ * fetch uses to pick libcurl's protocols. */
+bool cfp_fetch_is_file(const char *url);
+
 /* Hashes url's origin (scheme, lowercased host, port, default port filled
  * in) into *hash; false for file:// and URLs without a host (no origin to
  * spare). */

@@ -30,7 +30,7 @@ struct cfp_proc {
     struct cfp_csv *csv;      /* owned */
     struct cfp_out *out;      /* owned until committed */
     double seconds;           /* time inside processors, writes included */
-    int64_t announced;        /* the body size the fetch announced, or -1 */
+    int64_t announced;        /* the body size the fetch announced; <= 0: none */
     bool whole;               /* body is a complete, borrowed buffer */
 };
 
@@ -117,11 +117,7 @@ static cfp_err dispatch(struct cfp_proc *p, const void *data, size_t n)
     case KIND_IMAGE:
         if (p->whole)
             return CFP_ERR_OK; /* borrowed complete body: nothing to gather */
-        err = CFP_ERR_OK;
-        if (p->body->len == 0 && p->announced > 0 && (uint64_t)p->announced <= SIZE_MAX)
-            err = cfp_buf_reserve(p->body, (size_t)p->announced);
-        if (!err)
-            err = cfp_buf_append(p->body, data, n);
+        err = cfp_buf_append(p->body, data, n);
         if (err == CFP_ERR_TOO_BIG)
             return cfp_status_set(p->st, err, "image body over --max-bytes %llu",
                                   (unsigned long long)p->cfg->fetch.max_bytes);
@@ -153,7 +149,9 @@ static cfp_err decide(struct cfp_proc *p)
             return CFP_ERR_OK; /* the body is already complete in p->body */
         cfp_buf_reset(p->body);
         p->body->limit = p->cfg->fetch.max_bytes;
-        return CFP_ERR_OK;
+        /* One allocation for an announced body (the limit caps the hint). */
+        err = p->announced > 0 ? cfp_buf_reserve(p->body, (uint64_t)p->announced) : CFP_ERR_OK;
+        return err ? cfp_status_set(p->st, err, "image body: %s", cfp_strerror(err)) : CFP_ERR_OK;
     case KIND_TEXT:
         err = cfp_text_new(&p->text);
         return err ? cfp_status_set(p->st, err, "text: %s", cfp_strerror(err)) : CFP_ERR_OK;

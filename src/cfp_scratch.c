@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cfp_mem.h"
@@ -14,9 +15,7 @@
 /* max_align_t-sized, so the caller's bytes keep malloc's alignment. */
 union hdr {
     size_t cap;
-    long double pad_ld;
-    void *pad_p;
-    uint64_t pad_u;
+    max_align_t align;
 };
 
 /* pool_lock protects idle[], nidle and idle_bytes; take, give and drain

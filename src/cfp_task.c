@@ -2,7 +2,6 @@
 #include "cfp_task.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include "cfp_buf.h"
 #include "cfp_clock.h"
@@ -14,8 +13,8 @@ struct cfp_worker {
     const struct cfp_task_cfg *cfg;
     int id;
     struct cfp_fetcher *fetcher; /* owned */
-    struct cfp_buf body;         /* image bodies, reused */
-    bool cpu_held;               /* the engine holds the core slot: no cpu gate */
+    struct cfp_buf body;         /* the image body; back to the pool after each task */
+    bool cpu_held;               /* a core slot is held (engine or image): no cpu gate */
 };
 
 cfp_err cfp_worker_new(const struct cfp_task_cfg *cfg, int id, CURLSH *share,
@@ -116,11 +115,6 @@ void cfp_worker_set_cpu_held(struct cfp_worker *w, bool held)
 bool cfp_worker_cpu_held(const struct cfp_worker *w)
 {
     return w->cpu_held;
-}
-
-bool cfp_task_is_local(const struct cfp_task *t)
-{
-    return strncasecmp(t->url, "file:", 5) == 0;
 }
 
 void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_record *r)

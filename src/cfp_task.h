@@ -39,7 +39,8 @@ struct cfp_task_cfg {
 };
 
 /* Per-worker state: one CURL easy handle (connection reuse) and the body
- * buffer for images, reused from task to task. Belongs to one thread. */
+ * buffer for images (its memory goes back to cfp_scratch after each task).
+ * Belongs to one thread. */
 struct cfp_worker;
 
 /* cfg must outlive the worker. share may be NULL (see cfp_fetcher_new).
@@ -47,9 +48,6 @@ struct cfp_worker;
 cfp_err cfp_worker_new(const struct cfp_task_cfg *cfg, int id, CURLSH *share,
                        struct cfp_worker **out, struct cfp_status *st);
 void cfp_worker_free(struct cfp_worker **pw);
-
-/* Whether t names a local file (file://). */
-bool cfp_task_is_local(const struct cfp_task *t);
 
 /* Whether w holds a core slot (cpu_enter): set by the engine when it took
  * one itself, and by cfp_task_run() when it took one for an image. A task
