@@ -41,6 +41,15 @@ void *cfp_realloc(void *p, size_t n)
     return realloc(p, n ? n : 1);
 }
 
+void *cfp_aligned_alloc(size_t align, size_t n)
+{
+    void *p;
+
+    if (should_fail() || posix_memalign(&p, align, n ? n : 1) != 0)
+        return NULL;
+    return p;
+}
+
 void cfp_free(void *p)
 {
     free(p);

@@ -9,6 +9,9 @@
 void *cfp_malloc(size_t n);
 void *cfp_calloc(size_t nmemb, size_t size);
 void *cfp_realloc(void *p, size_t n);
+/* n bytes at an address that is a multiple of align (a power of two, a
+ * multiple of sizeof(void *)); freed with cfp_free. */
+void *cfp_aligned_alloc(size_t align, size_t n);
 void cfp_free(void *p);
 /* Duplicates s (NULL if s is NULL or on failure); caller frees with cfp_free. */
 char *cfp_strdup(const char *s);

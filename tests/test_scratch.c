@@ -2,10 +2,13 @@
  * with the next allocation made to fail (cfp_mem_fail_after), a take that
  * still succeeds was served by the pool. Then the limits (small buffers
  * bypass it, CFP_SCRATCH_KEEP buffers, CFP_SCRATCH_BYTES bytes, largest
- * kept), cfp_buf on top of it, and four threads taking and giving at once
- * (run under ThreadSanitizer by tests/run.sh). */
+ * kept), cfp_buf on top of it, transparent huge pages for large buffers
+ * (read back from /proc/self/smaps), and four threads taking and
+ * giving at once (run under ThreadSanitizer by tests/run.sh). */
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 #include "cfp_buf.h"
 #include "cfp_mem.h"
@@ -164,6 +167,70 @@ static void test_buf(void)
     cfp_scratch_drain();
 }
 
+/* AnonHugePages, in KiB, of the mapping that holds p (from
+ * /proc/self/smaps); -1 when the kernel does not say. */
+static long anon_huge_kb(const void *p)
+{
+    char line[512];
+    unsigned long lo, hi, at = (unsigned long)(uintptr_t)p;
+    long kb = -1;
+    int in = 0;
+    FILE *f = fopen("/proc/self/smaps", "r");
+
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            in = lo <= at && at < hi;
+        else if (in && sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+            break;
+    }
+    fclose(f);
+    return kb;
+}
+
+/* A large buffer is backed by 2 MiB pages where the kernel grants them on
+ * request (THP mode "madvise", Debian's default, or "always"). Skipped, and
+ * said so, where THP is off or cannot be read, and under valgrind, whose
+ * allocator stands in for the one the pool asks. */
+static void test_huge_pages(void)
+{
+    char mode[128] = "";
+    const char *pre = getenv("LD_PRELOAD");
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    long kb;
+    unsigned char *p;
+
+    if (f) {
+        if (!fgets(mode, sizeof(mode), f))
+            mode[0] = '\0';
+        fclose(f);
+    }
+    if (!strstr(mode, "[madvise]") && !strstr(mode, "[always]")) {
+        printf("test_scratch: huge pages skipped: THP mode '%s'\n", mode);
+        return;
+    }
+    if (pre && strstr(pre, "vgpreload")) {
+        printf("test_scratch: huge pages skipped: under valgrind\n");
+        return;
+    }
+    p = cfp_scratch_take(6 * MIB);
+    ASSERT(p);
+    memset(p, 0x5a, 6 * MIB);
+    kb = anon_huge_kb(p);
+    if (kb < 0) {
+        printf("test_scratch: huge pages skipped: no AnonHugePages in /proc/self/smaps\n");
+    } else {
+        /* 6 MiB from a 2 MiB boundary: three huge pages, of which the
+         * kernel may fail to find one or two under fragmentation. */
+        printf("test_scratch: a 6 MiB buffer: AnonHugePages %ld kB in its mapping\n", kb);
+        ASSERT(kb >= 2048);
+    }
+    ASSERT(p[0] == 0x5a && p[6 * MIB - 1] == 0x5a);
+    cfp_scratch_give(p);
+    cfp_scratch_drain();
+}
+
 struct hammer {
     int id;
     int bad;
@@ -218,6 +285,7 @@ int main(void)
     test_smallest_fit();
     test_limits();
     test_buf();
+    test_huge_pages();
     test_threads();
     printf("test_scratch: ok\n");
     return 0;
