@@ -72,8 +72,9 @@ cfp_err cfp_h5__fail(struct cfp_status *st, cfp_err code, const char *fmt, ...)
  * H5I_INVALID_HID on failure. */
 hid_t cfp_h5__str_type(void);
 
-/* New memory compound type of struct cfp_h5_row; caller closes it. */
-hid_t cfp_h5__row_type(void);
+/* New memory compound type of struct cfp_h5_row; caller closes it. brief
+ * leaves out url, error and output (their row pointers stay as they were). */
+hid_t cfp_h5__row_type(bool brief);
 
 /* New dataset-transfer property list for row reads and writes (a small
  * conversion buffer); caller closes. H5I_INVALID_HID on failure. */

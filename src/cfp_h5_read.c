@@ -279,6 +279,7 @@ struct reader {
     const char *where;
     int (*fn)(void *ctx, const struct cfp_record *r);
     void *ctx;
+    bool brief; /* url, error and output not read */
 };
 
 /* Reads rows [off, off + cnt) and hands them to fn; *stop is set when fn
@@ -324,7 +325,7 @@ static cfp_err read_all(struct reader *rd, struct cfp_status *st)
     if (rd->fspace < 0 || H5Sget_simple_extent_ndims(rd->fspace) != 1 ||
         H5Sget_simple_extent_dims(rd->fspace, &n, NULL) < 0)
         err = cfp_h5__fail(st, CFP_ERR_HDF5, "%s: tasks is not a 1-D dataset", rd->where);
-    rd->rowtype = err ? H5I_INVALID_HID : cfp_h5__row_type();
+    rd->rowtype = err ? H5I_INVALID_HID : cfp_h5__row_type(rd->brief);
     if (!err && rd->rowtype < 0)
         err = cfp_h5__fail(st, CFP_ERR_HDF5, "%s: row type", rd->where);
     if (!err) {
@@ -368,7 +369,7 @@ static cfp_err open_tasks(hid_t file, const char *run_id, const char *where, hid
     return CFP_ERR_OK;
 }
 
-cfp_err cfp_h5_read_tasks(const char *path, const char *run_id,
+static cfp_err read_tasks(const char *path, const char *run_id, bool brief,
                           int (*fn)(void *ctx, const struct cfp_record *r), void *ctx,
                           struct cfp_status *st)
 {
@@ -392,6 +393,7 @@ cfp_err cfp_h5_read_tasks(const char *path, const char *run_id,
     rd.where = where;
     rd.fn = fn;
     rd.ctx = ctx;
+    rd.brief = brief;
     err = open_tasks(file, run_id, where, &rd.ds, st);
     if (!err) {
         err = read_all(&rd, st);
@@ -399,4 +401,18 @@ cfp_err cfp_h5_read_tasks(const char *path, const char *run_id,
     }
     H5Fclose(file);
     return err;
+}
+
+cfp_err cfp_h5_read_tasks(const char *path, const char *run_id,
+                          int (*fn)(void *ctx, const struct cfp_record *r), void *ctx,
+                          struct cfp_status *st)
+{
+    return read_tasks(path, run_id, false, fn, ctx, st);
+}
+
+cfp_err cfp_h5_read_tasks_brief(const char *path, const char *run_id,
+                                int (*fn)(void *ctx, const struct cfp_record *r), void *ctx,
+                                struct cfp_status *st)
+{
+    return read_tasks(path, run_id, true, fn, ctx, st);
 }

@@ -34,20 +34,26 @@ const size_t cfp_h5__run_attr_count = sizeof(cfp_h5__run_attrs) / sizeof(cfp_h5_
 /* clang-format off */
 #define FIELD(name, kind)                                                              \
     {                                                                                  \
-        #name, offsetof(struct cfp_h5_row, name), kind                                 \
+        #name, offsetof(struct cfp_h5_row, name), kind, false                          \
+    }
+#define TEXT(name)                                                                     \
+    {                                                                                  \
+        #name, offsetof(struct cfp_h5_row, name), CFP_H5_STR, true                     \
     }
 /* clang-format on */
 
-/* The tasks dataset's members, in file order. */
+/* The tasks dataset's members, in file order. brief_skip marks the long
+ * free-text strings a brief read (cfp_h5_read_tasks_brief) leaves out. */
 static const struct {
     const char *name;
     size_t off;
     enum cfp_h5_kind kind;
+    bool brief_skip;
 } row_fields[] = {
-    FIELD(index, CFP_H5_I64),       FIELD(url, CFP_H5_STR),        FIELD(kind, CFP_H5_STR),
-    FIELD(status, CFP_H5_STR),      FIELD(error_code, CFP_H5_STR), FIELD(error, CFP_H5_STR),
+    FIELD(index, CFP_H5_I64),       TEXT(url),                     FIELD(kind, CFP_H5_STR),
+    FIELD(status, CFP_H5_STR),      FIELD(error_code, CFP_H5_STR), TEXT(error),
     FIELD(http_status, CFP_H5_I32), FIELD(attempts, CFP_H5_I32),   FIELD(bytes_in, CFP_H5_I64),
-    FIELD(bytes_out, CFP_H5_I64),   FIELD(output, CFP_H5_STR),     FIELD(digest, CFP_H5_STR),
+    FIELD(bytes_out, CFP_H5_I64),   TEXT(output),               FIELD(digest, CFP_H5_STR),
     FIELD(rank, CFP_H5_I32),        FIELD(worker, CFP_H5_I32),     FIELD(t_start, CFP_H5_F64),
     FIELD(t_fetch, CFP_H5_F64),     FIELD(t_process, CFP_H5_F64),  FIELD(t_write, CFP_H5_F64),
     FIELD(width_in, CFP_H5_I32),    FIELD(height_in, CFP_H5_I32),  FIELD(width_out, CFP_H5_I32),
@@ -130,7 +136,7 @@ hid_t cfp_h5__str_type(void)
     return t;
 }
 
-hid_t cfp_h5__row_type(void)
+hid_t cfp_h5__row_type(bool brief)
 {
     hid_t row, str = cfp_h5__str_type();
     size_t i;
@@ -139,7 +145,13 @@ hid_t cfp_h5__row_type(void)
         return H5I_INVALID_HID;
     row = H5Tcreate(H5T_COMPOUND, sizeof(struct cfp_h5_row));
     for (i = 0; row >= 0 && i < sizeof(row_fields) / sizeof(row_fields[0]); i++) {
-        hid_t t = row_fields[i].kind == CFP_H5_I32   ? H5T_NATIVE_INT32
+        hid_t t;
+
+        /* A member the memory type lacks is not read at all: HDF5 matches
+         * members by name. */
+        if (brief && row_fields[i].brief_skip)
+            continue;
+        t = row_fields[i].kind == CFP_H5_I32   ? H5T_NATIVE_INT32
                   : row_fields[i].kind == CFP_H5_I64 ? H5T_NATIVE_INT64
                   : row_fields[i].kind == CFP_H5_F64 ? H5T_NATIVE_DOUBLE
                                                      : str;

@@ -127,7 +127,7 @@ static cfp_err handle_new(const char *path, struct cfp_h5 **out, struct cfp_stat
         err = cfp_status_set(st, CFP_ERR_NOMEM, "results file %s: out of memory", path);
         goto out_free_handle;
     }
-    h->rowtype = cfp_h5__row_type();
+    h->rowtype = cfp_h5__row_type(false);
     if (h->rowtype < 0) {
         err = cfp_h5__fail(st, CFP_ERR_HDF5, "results file %s: row type", path);
         goto out_free_handle;

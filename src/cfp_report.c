@@ -233,7 +233,7 @@ static cfp_err load(struct report *rep, const char *path, struct cfp_status *st)
     for (int64_t i = first_shown(rep); !err && i < rep->nruns; i++) {
         struct run_sum *s = &rep->runs[i % REPORT_MAX_RUNS];
         if (i == rep->nruns - 1 || in_view(rep, s))
-            err = cfp_h5_read_tasks(path, s->id, on_task, s, st);
+            err = cfp_h5_read_tasks_brief(path, s->id, on_task, s, st);
     }
     return err;
 }
