@@ -64,7 +64,7 @@ static const char usage_text[] =
     "      --no-rank0-work      mpi: rank 0 only dispatches and writes results\n"
     "      --rank-timeout S     mpi: end the run when a rank is silent this long (default 30)\n"
     "  -w, --workers N          threading: pool threads (default 8 per core, max 64);\n"
-    "                           async: CPU threads (default: cores)\n"
+    "                           async: CPU threads (default: cores + 1)\n"
     "  -c, --concurrency N      transfers in flight (threading: = workers; async: 64)\n"
     "  -i, --input FILE         URL list, one per line ('-' = stdin); without it the dataset\n"
     "                           is served over HTTP by cfp's own loopback server\n"
