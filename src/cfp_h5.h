@@ -133,8 +133,9 @@ cfp_err cfp_h5_read_tasks(const char *path, const char *run_id,
                           struct cfp_status *st);
 
 /* The same, without the free-text columns: r->url, r->error and r->output
- * are "". For sums over many rows (the report): converting those three
- * variable-length strings was most of the cost of reading a row. */
+ * are "". For sums over many rows (the report): HDF5 converts every
+ * variable-length string through its global heap, and these are the three
+ * longest (cfp report on a 36-run file: 124 -> 115 ms). */
 cfp_err cfp_h5_read_tasks_brief(const char *path, const char *run_id,
                                 int (*fn)(void *ctx, const struct cfp_record *r), void *ctx,
                                 struct cfp_status *st);

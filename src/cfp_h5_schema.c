@@ -54,7 +54,7 @@ static const struct {
     FIELD(index, CFP_H5_I64),       TEXT(url),                     FIELD(kind, CFP_H5_STR),
     FIELD(status, CFP_H5_STR),      FIELD(error_code, CFP_H5_STR), TEXT(error),
     FIELD(http_status, CFP_H5_I32), FIELD(attempts, CFP_H5_I32),   FIELD(bytes_in, CFP_H5_I64),
-    FIELD(bytes_out, CFP_H5_I64),   TEXT(output),               FIELD(digest, CFP_H5_STR),
+    FIELD(bytes_out, CFP_H5_I64),   TEXT(output),                  FIELD(digest, CFP_H5_STR),
     FIELD(rank, CFP_H5_I32),        FIELD(worker, CFP_H5_I32),     FIELD(t_start, CFP_H5_F64),
     FIELD(t_fetch, CFP_H5_F64),     FIELD(t_process, CFP_H5_F64),  FIELD(t_write, CFP_H5_F64),
     FIELD(width_in, CFP_H5_I32),    FIELD(height_in, CFP_H5_I32),  FIELD(width_out, CFP_H5_I32),
@@ -171,9 +171,9 @@ hid_t cfp_h5__row_type(bool brief)
         if (brief && row_fields[i].brief_skip)
             continue;
         t = row_fields[i].kind == CFP_H5_I32   ? H5T_NATIVE_INT32
-                  : row_fields[i].kind == CFP_H5_I64 ? H5T_NATIVE_INT64
-                  : row_fields[i].kind == CFP_H5_F64 ? H5T_NATIVE_DOUBLE
-                                                     : str;
+            : row_fields[i].kind == CFP_H5_I64 ? H5T_NATIVE_INT64
+            : row_fields[i].kind == CFP_H5_F64 ? H5T_NATIVE_DOUBLE
+                                               : str;
         if (H5Tinsert(row, row_fields[i].name, row_fields[i].off, t) < 0) {
             H5Tclose(row);
             row = H5I_INVALID_HID;
