@@ -12,6 +12,8 @@
  * fresh pages). The pool holds at most CFP_SCRATCH_KEEP idle buffers and
  * CFP_SCRATCH_BYTES idle bytes (the largest buffers are kept); buffers in
  * use are bounded, as before, by the number of tasks processed at once.
+ * Buffers of 2 MiB or more are sized in whole 2 MiB pages and asked to be
+ * backed by transparent huge pages (cfp_scratch.c says why).
  * Thread-safe: one mutex, taken once per take or give. */
 #ifndef CFP_SCRATCH_H
 #define CFP_SCRATCH_H
