@@ -80,7 +80,9 @@ hid_t cfp_h5__row_type(bool brief);
  * conversion buffer); caller closes. H5I_INVALID_HID on failure. */
 hid_t cfp_h5__dxpl(void);
 
-/* New file-access property list with best-effort file locking; caller closes. */
+/* New file-access property list with best-effort file locking; caller
+ * closes. Every open and create takes one; the first call also sets HDF5's
+ * free-list limits (cfp_h5_schema.c says why). */
 hid_t cfp_h5__fapl(void);
 
 /* Opens an existing results file (flags H5F_ACC_RDONLY or H5F_ACC_RDWR) and

@@ -80,9 +80,6 @@ static void free_list_limits(void)
 
 void cfp_h5__quiet(void)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-    (void)pthread_once(&once, free_list_limits);
     (void)H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
@@ -200,8 +197,13 @@ hid_t cfp_h5__dxpl(void)
 
 hid_t cfp_h5__fapl(void)
 {
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    hid_t fapl;
 
+    /* Every open and create starts here: the library-wide setting for
+     * what an open allocates, once per process. */
+    (void)pthread_once(&once, free_list_limits);
+    fapl = H5Pcreate(H5P_FILE_ACCESS);
     if (fapl < 0)
         return H5I_INVALID_HID;
 #if H5_VERSION_GE(1, 10, 7)
