@@ -4,6 +4,7 @@
 #define CFP_TEST_H
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,48 @@
         if (!h_ || !strstr(h_, n_))                                                    \
             CFP_FAILF("\"%s\" does not contain \"%s\"", h_ ? h_ : "(null)", n_);        \
     } while (0)
+
+/* Says that part of a test did not run: prints "SKIP TEST: WHAT: WHY" and
+ * appends the line "TEST: WHAT: WHY" to $CFP_SKIP_LOG, else to
+ * cfp-skipped.log beside $CFP_BIN (the top of the build dir; nowhere when
+ * neither is set). A passing test's output is hidden by ctest
+ * --output-on-failure, so tests/run.sh prints that file at the end (same
+ * format as skip_part() in tests/e2e_common.py). WHY is a printf format. */
+static inline void cfp_skip_part(const char *test, const char *what, const char *why, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline void cfp_skip_part(const char *test, const char *what, const char *why, ...)
+{
+    char line[1024], path[4096];
+    const char *log = getenv("CFP_SKIP_LOG"), *bin = getenv("CFP_BIN"), *slash;
+    va_list ap;
+    int n;
+    FILE *f;
+
+    n = snprintf(line, sizeof(line), "%s: %s: ", test, what);
+    if (n < 0 || (size_t)n >= sizeof(line))
+        n = (int)sizeof(line) - 1; /* truncated: no room for WHY */
+    va_start(ap, why);
+    vsnprintf(line + n, sizeof(line) - (size_t)n, why, ap);
+    va_end(ap);
+    for (char *c = line; *c; c++)
+        if (*c == '\n')
+            *c = ' ';
+    printf("SKIP %s\n", line);
+    fflush(stdout);
+    if (!log || !*log) {
+        if (!bin || !(slash = strrchr(bin, '/')))
+            return;
+        n = snprintf(path, sizeof(path), "%.*s/cfp-skipped.log", (int)(slash - bin), bin);
+        if (n < 0 || (size_t)n >= sizeof(path))
+            return;
+        log = path;
+    }
+    /* One short line, written by one fclose: whole lines under ctest -j. */
+    f = fopen(log, "a");
+    n = f ? fprintf(f, "%s\n", line) : -1;
+    if (!f || fclose(f) != 0 || n < 0)
+        printf("SKIP log %s not written\n", log);
+}
 
 /* A growable in-memory cfp_write_fn target on plain realloc, so injected
  * cfp_malloc failures only hit the code under test. fail_at > 0 makes the

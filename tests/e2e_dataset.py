@@ -124,7 +124,8 @@ def check_first_run(ds, rid, attrs, rows, nfiles):
 
 def check_https(work, ds):
     if shutil.which("openssl") is None:
-        print("SKIP https part: openssl not installed")
+        from e2e_common import skip_part
+        skip_part("https part", "openssl not installed")
         return
     cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",

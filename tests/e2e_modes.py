@@ -31,10 +31,14 @@ def check_modes(work):
           "modes recorded: %r" % [a["mode"] for _, a, _ in runs])
     check((runs[1][1]["workers"], runs[1][1]["concurrency"]) == (6, 3), "threading workers/concurrency attrs")
     check((runs[2][1]["workers"], runs[2][1]["concurrency"]) == (2, 5), "async workers/concurrency attrs")
+    # Keyed by index, a duplicated row would collapse: the row counts are
+    # checked too, so that each task is recorded exactly once.
     ref = {r["index"]: tuple(r[k] for k in FIELDS) for r in runs[0][2]}
-    check(len(ref) == 14 and all(v[0] == "ok" for v in ref.values()), "sequential all ok")
+    check(len(runs[0][2]) == 14 and len(ref) == 14 and all(v[0] == "ok" for v in ref.values()),
+          "sequential: 14 tasks, each once and ok: %d rows, %d tasks" % (len(runs[0][2]), len(ref)))
     for rid, attrs, rows in runs[1:]:
         got = {r["index"]: tuple(r[k] for k in FIELDS) for r in rows}
+        check(len(rows) == len(ref), "%s: %d rows for %d tasks" % (rid, len(rows), len(ref)))
         check(got == ref, "%s: records differ from sequential" % rid)
         for r in rows:
             check(sha256_file(r["output"]) == r["digest"], "%s: output digest" % rid)

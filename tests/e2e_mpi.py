@@ -14,16 +14,38 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import CFP, check, read_runs, run_cfp, sha256_file, tmpdir  # noqa: E402
+from e2e_common import (CFP, check, kill_session, read_runs, run_cfp, sha256_file, skip_part,  # noqa: E402
+                        tmpdir, wait_for)
 
 MPIRUN = ["mpirun", "--oversubscribe", "--allow-run-as-root"]
 KEY = ("status", "error_code", "kind", "digest", "bytes_in", "width_out", "height_out", "lines", "rows")
 
 
+def start_mpirun(argv, **kw):
+    """Starts mpirun in a session of its own, so that end_mpirun() can take
+    its ranks down with it (each rank has a process group of its own)."""
+    return subprocess.Popen(MPIRUN + argv, start_new_session=True, text=True, **kw)
+
+
+def end_mpirun(p):
+    """Kills what is left of mpirun's session (nothing after a clean exit)
+    and reaps mpirun: a failed check or a timeout must not leave an mpirun
+    or its ranks (one of them maybe SIGSTOPped) behind."""
+    kill_session(p.pid)
+    if p.returncode is None:
+        try:
+            p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+
+
 def mpi_cfp(np_, args, timeout=300):
-    p = subprocess.run(MPIRUN + ["-np", str(np_), CFP] + args, capture_output=True, text=True,
-                       timeout=timeout)
-    return p.returncode, p.stdout, p.stderr
+    p = start_mpirun(["-np", str(np_), CFP] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    finally:
+        end_mpirun(p)
+    return p.returncode, out, err
 
 
 def table(rows):
@@ -98,6 +120,10 @@ def check_badinput(work):
         runs = read_runs(h5)
         a = {r["index"]: (r["status"], r["error_code"], r["digest"]) for r in runs[0][2]}
         m = {r["index"]: (r["status"], r["error_code"], r["digest"]) for r in runs[1][2]}
+        # Keyed by index, a duplicated row would collapse: count the rows too.
+        check(len(runs[0][2]) == len(a) and len(runs[1][2]) == len(m),
+              "bad input: a task recorded twice: sequential %d rows for %d tasks, mpi %d rows for %d"
+              % (len(runs[0][2]), len(a), len(runs[1][2]), len(m)))
         check(a == m, "mpi bad-input records differ from sequential:\n%r\n%r" % (a, m))
         check(len({r["rank"] for r in runs[1][2]}) > 1, "bad-input tasks spread over ranks")
     finally:
@@ -146,7 +172,8 @@ def check_multiprocessing(work):
                           "--results", h5, "--quiet", "--output-dir", os.path.join(work, "mp")], env=env)
     check(rc == 0, "multiprocessing from a plain shell: exit %d %s" % (rc, err))
     rid, attrs, rows = read_runs(h5)[0]
-    check(attrs["ranks"] == 2 and len(rows) == 12, "multiprocessing ran 2 ranks over 12 tasks: %r" % attrs["ranks"])
+    check(attrs["ranks"] == 2 and len(rows) == 12 and len({r["index"] for r in rows}) == 12,
+          "multiprocessing ran 2 ranks over 12 tasks, each once: ranks %r, %d rows" % (attrs["ranks"], len(rows)))
     print("multiprocessing from a plain shell: ok")
 
 
@@ -185,18 +212,19 @@ def stop_rank(work, sig, name):
     h5 = os.path.join(work, name + ".h5")
     lst = os.path.join(work, "slow.txt")
     open(lst, "w").write("".join(base + n + "\n" for n in sorted(os.listdir(d))))
+    p = pid = None
     try:
-        p = subprocess.Popen(MPIRUN + ["-np", "3", CFP, "--mode", "mpi", "--input", lst, "--results", h5,
-                                       "--rank-timeout", "3", "--quiet", "--label", "silent-test",
-                                       "--output-dir", os.path.join(work, name)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        pid = None
-        for _ in range(100):
-            time.sleep(0.1)
-            pid = find_rank_pid(2)
-            if pid:
-                break
-        check(pid is not None, "rank 2 process found")
+        p = start_mpirun(["-np", "3", CFP, "--mode", "mpi", "--input", lst, "--results", h5,
+                          "--rank-timeout", "3", "--quiet", "--label", "silent-test",
+                          "--output-dir", os.path.join(work, name)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # However long start-up takes (ASan on a busy machine); 120 s
+        # guards against a hang.
+        def rank2():
+            if p.poll() is not None:
+                check(False, "mpirun ended (exit %d) before rank 2 could be found" % p.returncode)
+            return find_rank_pid(2)
+        pid = wait_for(rank2, 120, "rank 2 process found", poll=0.1)
         # Mid-run, not during start-up or teardown: once outputs appear,
         # every rank is past MPI_Init and the start-up gather (a rank
         # stopped inside a collective stalls everyone, a case
@@ -217,15 +245,11 @@ def stop_rank(work, sig, name):
         try:
             out, err = p.communicate(timeout=60)
         except subprocess.TimeoutExpired:
-            p.kill()
-            os.kill(pid, signal.SIGKILL)
             check(False, "mpirun hung after rank 2 went silent")
         took = time.time() - t0
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    finally:
+    finally:  # also when a check failed
+        if p is not None:
+            end_mpirun(p)
         srv.stop()
     check(p.returncode != 0, "a %s rank makes the run fail" % name)
     if sig == signal.SIGSTOP:
@@ -259,20 +283,22 @@ def check_compare_matrix(work):
 
 def main():
     if shutil.which("mpirun") is None:
-        print("SKIP: mpirun not installed")
+        skip_part("whole test", "mpirun not installed")
         sys.exit(77)
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
     os.environ.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
     work = tmpdir("cfp-mpi-")
     only = sys.argv[1:]  # e.g. `e2e_mpi.py silent_rank` while debugging
-    for name in ("matrix", "multiprocessing", "badinput", "imbalance", "compare_matrix", "silent_rank",
-                 "killed_rank"):
-        if only and name not in only:
-            continue
-        if name == "multiprocessing" and only and "matrix" not in only:
-            check_matrix(work)  # it needs the matrix's dataset
-        globals()["check_" + name](work)
-    shutil.rmtree(work)
+    try:
+        for name in ("matrix", "multiprocessing", "badinput", "imbalance", "compare_matrix", "silent_rank",
+                     "killed_rank"):
+            if only and name not in only:
+                continue
+            if name == "multiprocessing" and only and "matrix" not in only:
+                check_matrix(work)  # it needs the matrix's dataset
+            globals()["check_" + name](work)
+    finally:  # also after a failed check (sys.exit) or an exception
+        shutil.rmtree(work, ignore_errors=True)
     print("mpi ok")
 
 

@@ -361,7 +361,8 @@ def test_connection_limit(base):
         want = CONN_MAX if lim is None else min(CONN_MAX, (lim - 32) // 2)
         need = want + 64
         if hard != resource.RLIM_INFINITY and hard < need:
-            print("connection limit part skipped: RLIMIT_NOFILE hard %d < %d" % (hard, need))
+            from e2e_common import skip_part
+            skip_part("connection limit part", "RLIMIT_NOFILE hard %d < %d" % (hard, need))
             return
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
         port = port_of(url)

@@ -35,7 +35,8 @@ try:
     import numpy as np
     from PIL import Image
 except ImportError as e:  # the test needs them: skip, do not fail
-    print("gen_check: skipped: %s (run with /usr/bin/python3)" % e)
+    from e2e_common import skip_part
+    skip_part("whole test", "%s (run with /usr/bin/python3)" % e)
     sys.exit(77)
 
 N_IMAGES, N_TEXTS, N_CSV, SEED = 20, 20, 10, 42

@@ -20,7 +20,8 @@ try:
     import h5py
     import numpy as np
 except ImportError as e:  # pragma: no cover - depends on the machine
-    print(f"h5_check: skipped, this Python lacks h5py/numpy ({e}); set CFP_PY", file=sys.stderr)
+    from e2e_common import skip_part
+    skip_part("whole test", f"this Python lacks h5py/numpy ({e}); set CFP_PY")
     sys.exit(77)
 
 KINDS = ["image", "text", "csv", "unknown"]
@@ -219,7 +220,8 @@ def check_file(path):
 def check_h5dump(path):
     h5dump = shutil.which("h5dump")
     if not h5dump:
-        print("h5_check: h5dump not found (package hdf5-tools); h5dump part skipped")
+        from e2e_common import skip_part
+        skip_part("h5dump part", "h5dump not found (package hdf5-tools)")
         return
     out = subprocess.run([h5dump, "-H", path], capture_output=True, text=True)
     check(out.returncode == 0, f"h5dump -H failed: {out.stderr}")

@@ -40,6 +40,25 @@ if (CFP_WITH_MPI AND CFP_IP AND CFP_NSENTER AND CFP_UNSHARE AND CFP_MPIRUN AND C
   cfp_script_test(NAME hosts_jobs COMMAND ${CFP_TEST_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/hosts_jobs.py
                   ${CFP_HOSTS_DIR} LABELS "hosts;nosan" TIMEOUT 400)
   set_tests_properties(hosts_smoke hosts_jobs PROPERTIES FIXTURES_REQUIRED hosts RESOURCE_LOCK hosts)
-elseif (CFP_WITH_MPI)
-  message(STATUS "Multi-host tests off: ip, nsenter, unshare, mpirun, slurmctld, slurmd, munged, sbatch or srun not found")
+else ()
+  # "cfp: not registered:" is the marker tests/run.sh greps for in
+  # BUILD_DIR/cmake-configure.log (jobs/build.sh).
+  set(cfp_missing "")
+  foreach (cfp_pv ip:CFP_IP nsenter:CFP_NSENTER unshare:CFP_UNSHARE mpirun:CFP_MPIRUN
+              slurmctld:CFP_HOSTS_SLURMCTLD slurmd:CFP_HOSTS_SLURMD munged:CFP_HOSTS_MUNGED
+              sbatch:CFP_HOSTS_SBATCH srun:CFP_HOSTS_SRUN)
+    string(REPLACE ":" ";" cfp_pv "${cfp_pv}")
+    list(GET cfp_pv 0 cfp_prog)
+    list(GET cfp_pv 1 cfp_var)
+    if (NOT ${cfp_var})
+      list(APPEND cfp_missing ${cfp_prog})
+    endif ()
+  endforeach ()
+  list(JOIN cfp_missing ", " cfp_missing)
+  if (NOT CFP_WITH_MPI)
+    set(cfp_missing "CFP_WITH_MPI is OFF")
+  else ()
+    set(cfp_missing "not found: ${cfp_missing} (apt-get install iproute2 util-linux openmpi-bin slurm-wlm munge)")
+  endif ()
+  message(STATUS "cfp: not registered: two-host tests (hosts_up, hosts_smoke, hosts_jobs): ${cfp_missing}")
 endif ()

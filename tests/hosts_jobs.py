@@ -33,7 +33,8 @@ ON = os.path.join(here, "hosts", "on.sh")
 LINK = os.path.join(here, "hosts", "link.sh")
 for f in ("env.sh", "slurm/env.sh"):
     if not os.path.isfile(os.path.join(top, f)):
-        print("hosts_jobs: no %s/%s (hosts_up did not run): skip" % (top, f))
+        from e2e_common import skip_part
+        skip_part("whole test", "no %s/%s (hosts_up did not run or was skipped)" % (top, f))
         sys.exit(77)
 
 

@@ -36,7 +36,8 @@ here = os.path.dirname(os.path.abspath(__file__))
 on_sh = os.path.join(here, "hosts", "on.sh")
 for f in ("env.sh", "slurm/env.sh"):
     if not os.path.isfile(os.path.join(top, f)):
-        print(f"hosts_smoke: no {top}/{f} (hosts_up did not run or was skipped): skip")
+        from e2e_common import skip_part
+        skip_part("whole test", f"no {top}/{f} (hosts_up did not run or was skipped)")
         sys.exit(77)
 
 

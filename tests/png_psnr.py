@@ -488,7 +488,8 @@ def main():
                 errors.append("%s: fast path and libpng differ: %s" % (label, (r.stdout + r.stderr).strip()))
         suite = os.path.join(os.environ.get("CFP_SHARED_DATA", ""), "pngsuite")
         if not os.environ.get("CFP_SHARED_DATA") or not os.path.isdir(suite):
-            print("SKIP PngSuite part: %s not found (set CFP_SHARED_DATA)" % suite)
+            from e2e_common import skip_part
+            skip_part("PngSuite part", "%s not found (set CFP_SHARED_DATA)" % suite)
         else:
             print("PngSuite (%s), max side 20:" % suite)
             names = sorted(n for n in os.listdir(suite) if n.endswith(".png"))

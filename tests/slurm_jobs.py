@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import CFP, SRC, cfp_serve, check, read_runs, run_cfp, sha256_file  # noqa: E402
+from e2e_common import CFP, SRC, cfp_serve, check, read_runs, run_cfp, sha256_file, wait_for  # noqa: E402
 
 KEY = ("url", "status", "error_code", "digest", "kind")
 
@@ -130,10 +130,17 @@ def main():
                   sbatch_script], e)
         jobs.append(jid)
         wait_job(env, jid, states=("RUNNING",), timeout=60)
-        t0 = time.time()
-        while time.time() - t0 < 30 and "start 0" not in open(log).read() if os.path.exists(log) else True:
-            time.sleep(0.2)
-        time.sleep(2.0)  # let some tasks finish
+        # The batch script's "start 0" line: it is about to launch cfp.
+        # Slurm creates the log when the job starts; 30 s guards a hang.
+        wait_for(lambda: os.path.exists(log) and "start 0" in open(log).read(), 30,
+                 lambda: "stop job %s: the line 'start 0' in %s (log: %s)"
+                 % (jid, log, repr(open(log).read()[-2000:]) if os.path.exists(log) else "absent"))
+        # Let some tasks finish (cfp is then past MPI_Init, its handlers in
+        # place), not a fixed time: 4 outputs of 36 (150 ms each, 2 ranks)
+        # leave about 2.4 s to stop in. 60 s guards a hang.
+        outdir = os.path.join(work, "out-stop")
+        done = lambda: [n for n in os.listdir(outdir) if not n.startswith(".")] if os.path.isdir(outdir) else []  # noqa: E731
+        wait_for(lambda: len(done()) >= 4, 60, "stop job %s: 4 outputs in %s" % (jid, outdir))
         sh(["scancel", "--signal=USR1", "--batch", jid], env)
         wait_job(env, jid, timeout=120, restarts=1)
         text = open(log).read()

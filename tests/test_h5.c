@@ -664,7 +664,7 @@ static void test_locked(void)
     pid_t pid;
 
     if (getenv("HDF5_USE_FILE_LOCKING")) {
-        puts("test_locked: skipped, HDF5_USE_FILE_LOCKING is set");
+        cfp_skip_part("test_h5", "test_locked", "HDF5_USE_FILE_LOCKING is set");
         return;
     }
     path_in_dir(path, sizeof(path), "locked.h5");

@@ -1195,14 +1195,15 @@ static void test_shared_data(void)
         int n;
 
         if (!root || !*root) {
-            printf("SKIP shared data: CFP_SHARED_DATA is not set\n");
+            cfp_skip_part("test_png", "shared data (PngSuite, libpng test images)",
+                          "CFP_SHARED_DATA is not set");
             return;
         }
         ASSERT(snprintf(path, sizeof(path), "%s/%s", root, dirs[i].sub) < (int)sizeof(path));
         printf("%s:\n", path);
         n = run_dir(path, dirs[i].mode, dirs[i].max_side);
         if (n < 0)
-            printf("SKIP %s: directory absent\n", path);
+            cfp_skip_part("test_png", path, "directory absent");
         else
             ASSERT(n > 0);
     }

@@ -924,7 +924,7 @@ static void test_ipv6(void)
 
     cfp_status_clear(&st);
     if (cfp_server_start(&o, &s, &st) != CFP_ERR_OK) {
-        printf("IPv6 loopback unavailable, part skipped: %s\n", st.msg);
+        cfp_skip_part("test_server", "IPv6 part", "IPv6 loopback unavailable: %s", st.msg);
         return;
     }
     snprintf(url, sizeof(url), "http://[::1]:%u/b.txt", (unsigned)cfp_server_port(s));
@@ -990,7 +990,7 @@ static void test_https(void)
     struct resp r = {0};
 
     if (system("openssl version >/dev/null 2>&1") != 0 || !make_cert("one") || !make_cert("two")) {
-        printf("openssl CLI unavailable: HTTPS part skipped\n");
+        cfp_skip_part("test_server", "HTTPS part", "openssl CLI unavailable");
         return;
     }
     at(crt1, sizeof(crt1), "one.crt");

@@ -34,13 +34,16 @@ start_us=${EPOCHREALTIME/./}
 
 die() { echo "hosts-up: $*" >&2; exit 1; }
 
+# shellcheck source=tests/cfp_skip.sh
+source "$here/../cfp_skip.sh"
+skipped="the two hosts (hosts_smoke and hosts_jobs skip too)"
 for prog in ip nsenter unshare hostname mount umount; do
-  command -v "$prog" >/dev/null || { echo "hosts-up: $prog not found (skip)" >&2; exit 77; }
+  command -v "$prog" >/dev/null || { cfp_skip_part hosts_up "$skipped" "$prog not found"; exit 77; }
 done
-if ((EUID != 0)); then echo "hosts-up: needs root (skip)" >&2; exit 77; fi
+if ((EUID != 0)); then cfp_skip_part hosts_up "$skipped" "needs root"; exit 77; fi
 # Root without the capabilities (an unprivileged container): skip as well.
 if ! unshare --net --uts true 2>/dev/null; then
-  echo "hosts-up: cannot create network/UTS namespaces here (skip)" >&2
+  cfp_skip_part hosts_up "$skipped" "cannot create network/UTS namespaces here"
   exit 77
 fi
 
