@@ -33,19 +33,53 @@ int cfp_mpi_want(const struct cfp_run_cfg *cfg)
     return want < 2 ? 2 : want > CFP_MPI_MAX_BATCH ? CFP_MPI_MAX_BATCH : want;
 }
 
+/* Per task: the int64 index; a flag byte: 0, 1 for url_truncated, or 0x80 |
+ * bad_byte for a control byte in the line (the reader sets at most one of
+ * the two, and bad_byte is ASCII); the uint16 URL length; the URL bytes;
+ * and, after a 0x80 flag, the uint16 bad_col. The URL of such a task stops
+ * before its control byte, so it is at most CFP_URL_MAX - 2 bytes and the
+ * column fits in CFP_MPI_PACKED_MAX's room for one task; the length is
+ * capped there all the same, whoever filled the task. */
 size_t cfp_mpi_pack_tasks(const struct cfp_task *t, int n, unsigned char *out)
 {
     size_t off = 0;
 
     for (int i = 0; i < n; i++) {
         uint16_t len = (uint16_t)strnlen(t[i].url, CFP_URL_MAX - 1);
+        bool bad = !t[i].url_truncated && t[i].bad_col > 0;
+        unsigned char flag = t[i].url_truncated ? 1 : 0;
+
+        if (bad) {
+            flag = (unsigned char)(0x80 | (t[i].bad_byte & 0x7f));
+            len = len > CFP_URL_MAX - 2 ? CFP_URL_MAX - 2 : len;
+        }
         memcpy(out + off, &t[i].index, 8);
-        out[off + 8] = t[i].url_truncated ? 1 : 0;
+        out[off + 8] = flag;
         memcpy(out + off + 9, &len, 2);
         memcpy(out + off + 11, t[i].url, len);
         off += 11 + (size_t)len;
+        if (bad) {
+            memcpy(out + off, &t[i].bad_col, 2);
+            off += 2;
+        }
     }
     return off;
+}
+
+/* Unpacks the flag byte and, after the URL, the column of one task. */
+static bool unpack_flag(unsigned char flag, const unsigned char *col, size_t room,
+                        struct cfp_task *t)
+{
+    t->url_truncated = flag == 1;
+    t->bad_byte = 0;
+    t->bad_col = 0;
+    if (flag <= 1)
+        return true;
+    if (!(flag & 0x80) || room < 2)
+        return false;
+    t->bad_byte = flag & 0x7f;
+    memcpy(&t->bad_col, col, 2);
+    return t->bad_col > 0;
 }
 
 int cfp_mpi_unpack_tasks(const unsigned char *in, size_t len, struct cfp_task *out, int max)
@@ -58,13 +92,14 @@ int cfp_mpi_unpack_tasks(const unsigned char *in, size_t len, struct cfp_task *o
         if (n == max || len - off < 11)
             return -1;
         memcpy(&out[n].index, in + off, 8);
-        out[n].url_truncated = in[off + 8] != 0;
         memcpy(&ulen, in + off + 9, 2);
         if (ulen >= CFP_URL_MAX || len - off - 11 < ulen)
             return -1;
         memcpy(out[n].url, in + off + 11, ulen);
         out[n].url[ulen] = '\0';
-        off += 11 + (size_t)ulen;
+        if (!unpack_flag(in[off + 8], in + off + 11 + ulen, len - off - 11 - ulen, &out[n]))
+            return -1;
+        off += 11 + (size_t)ulen + (out[n].bad_col > 0 ? 2 : 0);
         n++;
     }
     return n;

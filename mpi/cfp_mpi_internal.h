@@ -40,9 +40,12 @@ struct cfp_mpi_final {
     char msg[CFP_MSG_MAX];
 };
 
-/* Tasks travel packed: per task the int64 index, one byte "truncated",
- * the uint16 URL length, then the URL bytes (typically ~80 bytes a task
- * instead of the struct's 4 KB). CFP_MPI_PACKED_MAX(n) bounds n tasks. */
+/* Tasks travel packed: per task the int64 index, a flag byte (0; 1 =
+ * truncated; 0x80 | the control byte of a malformed line, whose uint16
+ * column then follows the URL: see cfp_mpi.c), the uint16 URL length, then
+ * the URL bytes (typically ~80 bytes a task instead of the struct's 4 KB).
+ * A malformed line's URL stops before its control byte, so its two extra
+ * bytes fit: CFP_MPI_PACKED_MAX(n) bounds n tasks. */
 #define CFP_MPI_PACKED_MAX(n) (1 + (size_t)(n) * (8 + 1 + 2 + CFP_URL_MAX))
 
 /* Packs n tasks into out (at least CFP_MPI_PACKED_MAX(n) bytes); returns

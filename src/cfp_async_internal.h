@@ -6,6 +6,12 @@
  *   calls src->next() and libcurl, except curl_multi_wakeup().
  * - `workers` pool threads pop finished jobs from the job queue, process the
  *   bodies, and are the only callers of the sink, through p->out (one lock).
+ *   They are the lanes of a watchdog (cfp_watch.h), which delivers the
+ *   record of a job stuck past its deadline and starts a new thread.
+ * - A file:// task is not the loop's: no file is ever opened on the loop
+ *   thread (a blocking open would stall every transfer). It goes to the
+ *   pool as a job with `local` set, and a pool thread runs it whole
+ *   (cfp_task_run), reading the file in chunks like the other engines.
  * A job crosses from the loop to the pool by value through the queue (whose
  * mutex orders the loop's writes before the pool's reads); the body buffer
  * it points to moves with it and is freed by the pool thread. */
@@ -22,6 +28,7 @@
 #include "cfp_engine_internal.h"
 #include "cfp_queue.h"
 #include "cfp_serial.h"
+#include "cfp_watch.h"
 
 /* Longest Content-Type kept; cfp_proc keeps no more than this either. */
 #define CFP_ASYNC_CT_MAX 128
@@ -34,6 +41,7 @@ struct cfp_async_job {
     struct cfp_buf body;
     char content_type[CFP_ASYNC_CT_MAX]; /* "" when none */
     bool process;                        /* true: the body is to be processed; false: rec failed */
+    bool local;                          /* file://: the pool thread runs the whole task */
 };
 
 /* State shared by the loop and the pool. */
@@ -46,6 +54,7 @@ struct cfp_async_pool {
     struct cfp_serial_sink out;     /* the single writer and the first fatal error; its
                                        `failed` flag lets the loop check for an error
                                        without waiting for a sink push in progress */
+    struct cfp_watch_ops ops;       /* the pool threads' body, the stuck-job callback */
 };
 
 /* Records err with why's message unless a fatal error is already recorded

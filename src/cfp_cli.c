@@ -71,22 +71,36 @@ int cfp_cli_usage_error(const char *fmt, ...)
     return CFP_EXIT_USAGE;
 }
 
+/* ", 2 stuck in a system call (threads left behind)", or "" when none. */
+static const char *stuck_note(const struct cfp_engine_stats *s, char *buf, size_t size)
+{
+    if (s->stuck <= 0)
+        return "";
+    (void)snprintf(buf, size, " (%lld stuck in a system call, threads left behind)",
+                   (long long)s->stuck);
+    return buf;
+}
+
 int cfp_cli_run_exit(const struct cfp_engine_stats *s, const char *results, const char *report,
                      bool quiet)
 {
+    char note[96];
+
     if (cfp_stop_requested()) {
         /* Always said, also with --quiet: a batch log must show why the
          * job ended early and what to do. */
         fprintf(stderr,
                 "cfp: stopped by %s: %lld tasks recorded (%lld ok, %lld failed), %lld in flight "
-                "abandoned; results %s; finish with the same command and --resume\n",
+                "abandoned%s; results %s; finish with the same command and --resume\n",
                 cfp_stop_signal() ? strsignal(cfp_stop_signal()) : "request",
                 (long long)s->tasks, (long long)s->ok, (long long)s->failed,
-                (long long)s->abandoned, results);
+                (long long)s->abandoned, stuck_note(s, note, sizeof(note)), results);
         return CFP_EXIT_STOPPED;
     }
-    if (!quiet)
-        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed; results %s, report %s\n",
-                (long long)s->tasks, (long long)s->ok, (long long)s->failed, results, report);
+    /* Stuck tasks are said also with --quiet: a thread was left behind. */
+    if (!quiet || s->stuck > 0)
+        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed%s; results %s, report %s\n",
+                (long long)s->tasks, (long long)s->ok, (long long)s->failed,
+                stuck_note(s, note, sizeof(note)), results, report);
     return s->failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
 }

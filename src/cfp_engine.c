@@ -30,6 +30,7 @@ bool cfp_mode_parse(const char *s, enum cfp_mode *m)
 
 void cfp_engine_stats_add(struct cfp_engine_stats *s, const struct cfp_record *r)
 {
+    s->stuck += r->stuck;
     if (r->code == CFP_ERR_STOPPED) {
         s->abandoned++;
         return;
@@ -41,34 +42,6 @@ void cfp_engine_stats_add(struct cfp_engine_stats *s, const struct cfp_record *r
         s->failed++;
     s->bytes_in += r->bytes_in;
     s->bytes_out += r->bytes_out;
-}
-
-/* One worker on the calling thread: the baseline every other engine is
- * measured against. */
-static cfp_err run_sequential(const struct cfp_task_cfg *cfg, struct cfp_source *src,
-                              struct cfp_sink *sink, struct cfp_engine_stats *stats,
-                              struct cfp_status *st)
-{
-    struct cfp_worker *w = NULL;
-    struct cfp_task t;
-    struct cfp_record r;
-    cfp_err err = cfp_worker_new(cfg, 0, NULL, &w, st);
-
-    if (err)
-        return err;
-    for (;;) {
-        bool done = false;
-        err = src->next(src, &t, &done, st);
-        if (err || done)
-            break;
-        cfp_task_run(w, &t, &r);
-        cfp_engine_stats_add(stats, &r);
-        err = sink->push(sink, &r, st);
-        if (err)
-            break;
-    }
-    cfp_worker_free(&w);
-    return err;
 }
 
 static int cores(void)
@@ -119,11 +92,17 @@ cfp_err cfp_engine_run(enum cfp_mode mode, const struct cfp_engine_opts *eo,
 
     memset(stats, 0, sizeof(*stats));
     switch (mode) {
-    case CFP_MODE_SEQUENTIAL:
-        err = run_sequential(cfg, src, sink, stats, st);
+    case CFP_MODE_SEQUENTIAL: {
+        /* One task at a time, in list order: the baseline every other
+         * engine is measured against. It runs on one worker thread, not
+         * the caller's, so that a task stuck in a system call can be
+         * given up like in the other engines (cfp_watch.h). */
+        struct cfp_engine_opts one = {.workers = 1, .concurrency = 1, .cpu_slots = 1};
+        err = cfp_engine_run_threads("sequential", &one, cfg, src, sink, stats, st);
         break;
+    }
     case CFP_MODE_THREADS:
-        err = cfp_engine_run_threads(eo, cfg, src, sink, stats, st);
+        err = cfp_engine_run_threads("threading", eo, cfg, src, sink, stats, st);
         break;
     case CFP_MODE_ASYNC:
         err = cfp_engine_run_async(eo, cfg, src, sink, stats, st);

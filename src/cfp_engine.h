@@ -54,9 +54,11 @@ struct cfp_engine_opts {
 void cfp_engine_defaults(enum cfp_mode m, struct cfp_engine_opts *eo);
 
 /* What a run counted; filled by the engine. abandoned: tasks cut short by a
- * stop (CFP_ERR_STOPPED, see cfp_stop.h), not in tasks/ok/failed. */
+ * stop (CFP_ERR_STOPPED, see cfp_stop.h), not in tasks/ok/failed. stuck:
+ * tasks the watchdog gave up (cfp_watch.h), also counted as abandoned
+ * (after a stop) or failed (a timeout). */
 struct cfp_engine_stats {
-    int64_t tasks, ok, failed, bytes_in, bytes_out, abandoned;
+    int64_t tasks, ok, failed, bytes_in, bytes_out, abandoned, stuck;
 };
 
 /* Adds r to the counts in s. Not thread-safe: callers serialise (engines

@@ -16,14 +16,12 @@
 #include <string.h>
 
 #include "cfp_async_internal.h"
+#include "cfp_clock.h"
+#include "cfp_fetch.h"
 #include "cfp_log.h"
 #include "cfp_mem.h"
 #include "cfp_proc.h"
-
-struct worker_arg {
-    struct cfp_async_pool *p;
-    int id;
-};
+#include "cfp_watch.h"
 
 void cfp_async_fail(struct cfp_async_pool *p, cfp_err err, const struct cfp_status *why)
 {
@@ -82,10 +80,45 @@ static void deliver(struct cfp_async_pool *p, const struct cfp_record *r)
         curl_multi_wakeup(p->multi);
 }
 
-static void *worker_main(void *ud)
+/* Runs a file:// task whole on this pool thread: the loop never opens a
+ * file. *w is this thread's worker, made at its first local task. */
+static void local_run(struct cfp_async_pool *p, int id, struct cfp_worker **w,
+                      struct cfp_async_job *j)
 {
-    const struct worker_arg *a = ud;
-    struct cfp_async_pool *p = a->p;
+    struct cfp_status st;
+
+    cfp_status_clear(&st);
+    if (!*w && cfp_worker_new(p->cfg, id, NULL, w, &st)) {
+        cfp_record_init(&j->rec, &j->task);
+        cfp_task_fail(&j->rec, &st);
+        return;
+    }
+    cfp_task_run(*w, &j->task, &j->rec);
+}
+
+/* The deadline of job j, which began at its record's t_start. */
+static double job_deadline(const struct cfp_task_cfg *cfg, const struct cfp_async_job *j)
+{
+    if (cfg->fetch.task_timeout_s <= 0)
+        return 0;
+    return (j->local ? cfp_now() : cfg->t0 + j->rec.t_start) + cfg->fetch.task_timeout_s;
+}
+
+/* The watchdog gave a job up (on its thread): deliver its record. */
+static void pool_stuck(void *ctx, const struct cfp_watch_stuck *s)
+{
+    struct cfp_async_pool *p = ctx;
+    struct cfp_record r;
+
+    cfp_task_stuck(p->cfg, s, &r);
+    deliver(p, &r);
+}
+
+/* A pool thread (a lane of the watchdog). */
+static void lane_run(void *ctx, struct cfp_watch_lane *lane, int id)
+{
+    struct cfp_async_pool *p = ctx;
+    struct cfp_worker *w = NULL; /* for file:// tasks */
     struct cfp_async_job j;
 
     while (cfp_queue_pop(p->jobs, &j)) {
@@ -93,13 +126,21 @@ static void *worker_main(void *ud)
          * may go now. The wakeup is not lost if the loop is not polling
          * yet: it makes the next curl_multi_poll return at once. */
         curl_multi_wakeup(p->multi);
-        if (!cfp_async_failed(p))
-            job_run(p->cfg, &j);
+        if (!cfp_async_failed(p)) {
+            cfp_watch_begin(lane, &j.task, job_deadline(p->cfg, &j));
+            if (j.local)
+                local_run(p, id, &w, &j);
+            else
+                job_run(p->cfg, &j);
+            cfp_watch_end(lane); /* parks here if the watchdog gave the job up */
+        } else if (j.local) {
+            cfp_record_init(&j.rec, &j.task); /* dropped by deliver(): the run failed */
+        }
         cfp_buf_free(&j.body);
-        j.rec.worker = a->id;
+        j.rec.worker = id;
         deliver(p, &j.rec);
     }
-    return NULL;
+    cfp_worker_free(&w);
 }
 
 static cfp_err pool_init(struct cfp_async_pool *p, const struct cfp_engine_opts *eo,
@@ -114,6 +155,7 @@ static cfp_err pool_init(struct cfp_async_pool *p, const struct cfp_engine_opts 
         return cfp_status_set(st, CFP_ERR_NOMEM, "async: job queue: out of memory");
     cfp_serial_sink_init(&p->out, sink, stats, st);
     p->cfg = cfg;
+    p->ops = (struct cfp_watch_ops){lane_run, pool_stuck, p};
     return CFP_ERR_OK;
 }
 
@@ -123,34 +165,14 @@ static void pool_destroy(struct cfp_async_pool *p)
     cfp_queue_free(&p->jobs);
 }
 
-/* Starts up to n pool threads; returns how many started. A shortfall is a
- * fatal error of the run (recorded in p), as in the threads engine. */
-static int pool_start(struct cfp_async_pool *p, pthread_t *tids, struct worker_arg *args, int n)
-{
-    int started = 0;
-
-    for (; started < n; started++) {
-        args[started] = (struct worker_arg){p, started};
-        if (pthread_create(&tids[started], NULL, worker_main, &args[started]) != 0) {
-            struct cfp_status why;
-            cfp_status_clear(&why);
-            cfp_status_set(&why, CFP_ERR_INTERNAL, "async: pthread_create failed");
-            cfp_async_fail(p, CFP_ERR_INTERNAL, &why);
-            break;
-        }
-    }
-    return started;
-}
-
 cfp_err cfp_engine_run_async(const struct cfp_engine_opts *eo, const struct cfp_task_cfg *cfg,
                              struct cfp_source *src, struct cfp_sink *sink,
                              struct cfp_engine_stats *stats, struct cfp_status *st)
 {
     struct cfp_async_loop *loop = NULL;
+    struct cfp_watch *watch = NULL;
     struct cfp_async_pool p;
-    struct worker_arg *args = NULL;
-    pthread_t *tids = NULL;
-    int started = 0;
+    struct cfp_status why;
     cfp_err err = pool_init(&p, eo, cfg, sink, stats, st);
 
     if (err)
@@ -158,23 +180,22 @@ cfp_err cfp_engine_run_async(const struct cfp_engine_opts *eo, const struct cfp_
     err = cfp_async_loop_new(&p, eo->concurrency, eo->per_host, src, &loop, st);
     if (err)
         goto out_destroy_pool;
-    tids = cfp_calloc((size_t)eo->workers, sizeof(*tids));
-    args = cfp_calloc((size_t)eo->workers, sizeof(*args));
-    if (!tids || !args) {
-        err = cfp_status_set(st, CFP_ERR_NOMEM, "async: out of memory");
+    cfp_status_clear(&why);
+    err = cfp_watch_start(&p.ops, eo->workers, &watch, &why);
+    if (!watch) {
+        err = cfp_status_set(st, err, "%s", why.msg);
         goto out_free_loop;
     }
-    started = pool_start(&p, tids, args, eo->workers);
+    if (err)
+        cfp_async_fail(&p, err, &why); /* the lanes that started end at once */
     cfp_log(CFP_LOG_INFO, "async: %d transfers in flight, %d CPU workers", eo->concurrency,
-            started);
-    cfp_async_loop_run(loop); /* returns at once if the pool did not start */
+            eo->workers);
+    cfp_async_loop_run(loop); /* returns at once if the pool failed to start */
     cfp_queue_close(p.jobs);  /* the pool drains what is queued, then ends */
-    for (int i = 0; i < started; i++)
-        pthread_join(tids[i], NULL);
+    cfp_watch_join(watch);
+    cfp_watch_free(&watch);
     err = cfp_serial_sink_error(&p.out);
 out_free_loop:
-    cfp_free(tids);
-    cfp_free(args);
     cfp_async_loop_free(&loop);
 out_destroy_pool:
     pool_destroy(&p);

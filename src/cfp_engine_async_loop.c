@@ -140,6 +140,7 @@ static struct slot *slot_get(struct cfp_async_loop *l)
     cfp_buf_init(&s->job.body, (size_t)l->p->cfg->fetch.max_bytes);
     s->job.content_type[0] = '\0';
     s->job.process = false;
+    s->job.local = false;
     l->active++;
     return s;
 }
@@ -260,7 +261,10 @@ static bool task_start(struct cfp_async_loop *l)
         return false;
     }
     /* worker is the pool thread's id, set when the record is delivered. */
-    if (!cfp_task_begin(l->p->cfg, 0, &s->job.task, &s->job.rec, &st))
+    if (cfp_fetch_is_file(s->job.task.url)) {
+        s->job.local = true; /* read on a pool thread, never here */
+        handoff_add(l, s);
+    } else if (!cfp_task_begin(l->p->cfg, 0, &s->job.task, &s->job.rec, &st))
         task_failed(l, s, &st);
     else
         xfer_add(l, s);
@@ -335,8 +339,15 @@ static void retries_start(struct cfp_async_loop *l)
  * still in the handoff list after handoff_drain() means the queue is full). */
 static void tasks_start(struct cfp_async_loop *l)
 {
-    while (!l->stopping && !l->src_done && !l->handoff && task_start(l))
-        ;
+    /* Drained before each start: a file:// task goes to the handoff list
+     * at once, and must reach the queue before the loop sleeps (nothing
+     * else would wake it). */
+    for (;;) {
+        handoff_drain(l);
+        if (l->stopping || l->src_done || l->handoff || !task_start(l))
+            break;
+    }
+    handoff_drain(l);
 }
 
 /* Handles every finished transfer; returns how many there were. */

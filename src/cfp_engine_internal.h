@@ -7,9 +7,12 @@
 /* Adds r to the run's counts (cfp_engine_stats_add). */
 #define cfp_engine_count cfp_engine_stats_add
 
-cfp_err cfp_engine_run_threads(const struct cfp_engine_opts *eo, const struct cfp_task_cfg *cfg,
-                               struct cfp_source *src, struct cfp_sink *sink,
-                               struct cfp_engine_stats *stats, struct cfp_status *st);
+/* The threading engine, and with one worker the sequential one; name is
+ * the mode's, for the log. */
+cfp_err cfp_engine_run_threads(const char *name, const struct cfp_engine_opts *eo,
+                               const struct cfp_task_cfg *cfg, struct cfp_source *src,
+                               struct cfp_sink *sink, struct cfp_engine_stats *stats,
+                               struct cfp_status *st);
 
 cfp_err cfp_engine_run_async(const struct cfp_engine_opts *eo, const struct cfp_task_cfg *cfg,
                              struct cfp_source *src, struct cfp_sink *sink,

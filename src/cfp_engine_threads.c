@@ -9,18 +9,31 @@
  * flight (--concurrency), `cpu` caps image decode/resize/encode jobs at one
  * per core (cpu_slots), so a pool sized for I/O overlap does not oversubscribe
  * the cores with image work. A file:// task holds `cpu` for its whole run,
- * taken here before it starts (worker_main says why). Records reach the
- * sink under one lock, so the HDF5 writer is never entered by two threads. */
+ * taken here before it starts (lane_run says why). Records reach the
+ * sink under one lock, so the HDF5 writer is never entered by two threads.
+ *
+ * The workers are lanes of a watchdog (cfp_watch.h): a task stuck in a
+ * system call past its deadline, or past a stop's grace, is given up, the
+ * slots it held are released here (pool_stuck) and a new thread takes its
+ * place. Every slot a worker takes is marked with cfp_watch_hold() and
+ * given back only if cfp_watch_release() says it is still the worker's, so
+ * each slot is released once, by the worker or by the watchdog.
+ *
+ * The sequential engine is this one with one worker, one transfer and one
+ * core slot: its task runs on a thread the caller can give up on too. */
 #include <pthread.h>
 #include <semaphore.h>
 #include <string.h>
 
+#include "cfp_clock.h"
 #include "cfp_engine_internal.h"
 #include "cfp_log.h"
 #include "cfp_mem.h"
 #include "cfp_fetch.h"
 #include "cfp_queue.h"
 #include "cfp_serial.h"
+#include "cfp_stop.h"
+#include "cfp_watch.h"
 
 #define HOST_SLOTS 251 /* origin slots of --per-host-connections (a prime) */
 /* Local (file://) tasks a thread runs in a row on one core slot before it
@@ -29,6 +42,9 @@
  * bound keeps tasks waiting behind the slot (a remote image whose
  * --task-timeout runs) from waiting more than HOLD_MAX tasks' time. */
 #define HOLD_MAX 8
+
+/* The slots a worker holds, as cfp_watch_hold() bits. */
+enum { HOLD_FETCH = 1u, HOLD_HOST = 2u, HOLD_CPU = 4u };
 
 struct pool {
     const struct cfp_task_cfg *cfg; /* read-only while threads run */
@@ -49,11 +65,7 @@ struct pool {
     pthread_cond_t host_cv;
     int host_busy[HOST_SLOTS];
     struct cfp_serial_sink out;     /* the single writer and the first fatal error */
-};
-
-struct worker_arg {
-    struct pool *p;
-    int id;
+    struct cfp_watch_ops ops;       /* the workers' body and the stuck-task callback */
 };
 
 static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud)
@@ -90,12 +102,22 @@ static void fetch_enter(void *ctx, const char *url)
     int slot = host_slot(p, url);
 
     sem_wait_retry(&p->fetch_sem);
+    cfp_watch_hold(HOLD_FETCH);
     if (slot < 0)
         return;
     pthread_mutex_lock(&p->host_mu);
     while (p->host_busy[slot] >= p->per_host)
         pthread_cond_wait(&p->host_cv, &p->host_mu);
     p->host_busy[slot]++;
+    pthread_mutex_unlock(&p->host_mu);
+    cfp_watch_hold(HOLD_HOST);
+}
+
+static void host_leave(struct pool *p, int slot)
+{
+    pthread_mutex_lock(&p->host_mu);
+    p->host_busy[slot]--;
+    pthread_cond_broadcast(&p->host_cv); /* waiters may want other slots */
     pthread_mutex_unlock(&p->host_mu);
 }
 
@@ -104,16 +126,23 @@ static void fetch_leave(void *ctx, const char *url)
     struct pool *p = ctx;
     int slot = host_slot(p, url);
 
-    if (slot >= 0) {
-        pthread_mutex_lock(&p->host_mu);
-        p->host_busy[slot]--;
-        pthread_cond_broadcast(&p->host_cv); /* waiters may want other slots */
-        pthread_mutex_unlock(&p->host_mu);
-    }
-    sem_post(&p->fetch_sem);
+    if (slot >= 0 && cfp_watch_release(HOLD_HOST))
+        host_leave(p, slot);
+    if (cfp_watch_release(HOLD_FETCH))
+        sem_post(&p->fetch_sem);
 }
-static void cpu_enter(void *ctx) { sem_wait_retry(&((struct pool *)ctx)->cpu_sem); }
-static void cpu_leave(void *ctx) { sem_post(&((struct pool *)ctx)->cpu_sem); }
+
+static void cpu_enter(void *ctx)
+{
+    sem_wait_retry(&((struct pool *)ctx)->cpu_sem);
+    cfp_watch_hold(HOLD_CPU);
+}
+
+static void cpu_leave(void *ctx)
+{
+    if (cfp_watch_release(HOLD_CPU))
+        sem_post(&((struct pool *)ctx)->cpu_sem);
+}
 
 /* Records the first fatal error and stops the producer. */
 static void pool_fail(struct pool *p, cfp_err err, const struct cfp_status *why)
@@ -122,10 +151,29 @@ static void pool_fail(struct pool *p, cfp_err err, const struct cfp_status *why)
     cfp_queue_close(p->tasks);
 }
 
-static void *worker_main(void *ud)
+/* The watchdog gave up a task (on its thread): give back the slots the
+ * worker held and deliver the task's record. */
+static void pool_stuck(void *ctx, const struct cfp_watch_stuck *s)
 {
-    struct worker_arg *a = ud;
-    struct pool *p = a->p;
+    struct pool *p = ctx;
+    struct cfp_record r;
+    int slot = host_slot(p, s->task->url);
+
+    if ((s->held & HOLD_HOST) && slot >= 0)
+        host_leave(p, slot);
+    if (s->held & HOLD_FETCH)
+        sem_post(&p->fetch_sem);
+    if (s->held & HOLD_CPU)
+        sem_post(&p->cpu_sem);
+    cfp_task_stuck(p->cfg, s, &r);
+    if (cfp_serial_sink_push(&p->out, &r))
+        cfp_queue_close(p->tasks);
+}
+
+/* A worker (a lane of the watchdog). */
+static void lane_run(void *ctx, struct cfp_watch_lane *lane, int id)
+{
+    struct pool *p = ctx;
     struct cfp_worker *w = NULL;
     struct cfp_task t;
     struct cfp_record r;
@@ -135,10 +183,10 @@ static void *worker_main(void *ud)
     cfp_err err;
 
     cfp_status_clear(&st);
-    err = cfp_worker_new(p->cfg, a->id, p->share, &w, &st);
+    err = cfp_worker_new(p->cfg, id, p->share, &w, &st);
     if (err) {
         pool_fail(p, err, &st);
-        return NULL;
+        return;
     }
     for (;;) {
         bool local;
@@ -153,6 +201,11 @@ static void *worker_main(void *ud)
         }
         if (!held && !cfp_queue_pop(p->tasks, &t))
             break;
+        /* After a stop, a task still in the queue never started: it is
+         * dropped like one the source never handed out (no record, not
+         * counted as abandoned), and --resume does it. */
+        if (cfp_stop_requested())
+            continue;
         /* A local file's task runs whole inside a core slot: reading it is
          * copying from the page cache, not waiting, and its bytes are
          * still in cache when decoded; read ahead by a pool sized for
@@ -171,7 +224,10 @@ static void *worker_main(void *ud)
         }
         held_for += held;
         cfp_worker_set_cpu_held(w, held);
+        cfp_watch_begin(lane, &t, p->cfg->fetch.task_timeout_s > 0
+                                      ? cfp_now() + p->cfg->fetch.task_timeout_s : 0);
         cfp_task_run(w, &t, &r);
+        cfp_watch_end(lane); /* parks here if the watchdog gave the task up */
         if (!held && cfp_worker_cpu_held(w)) { /* a remote image took one */
             held = true;
             held_for = 1;
@@ -184,7 +240,6 @@ static void *worker_main(void *ud)
     if (held)
         cpu_leave(p);
     cfp_worker_free(&w);
-    return NULL;
 }
 
 static cfp_err pool_init(struct pool *p, const struct cfp_engine_opts *eo, struct cfp_status *st)
@@ -214,15 +269,19 @@ static cfp_err pool_init(struct pool *p, const struct cfp_engine_opts *eo, struc
     pthread_cond_init(&p->host_cv, NULL);
 
     p->gates = (struct cfp_task_gates){fetch_enter, fetch_leave, cpu_enter, p};
+    p->ops = (struct cfp_watch_ops){lane_run, pool_stuck, p};
     return CFP_ERR_OK;
 }
 
 static void pool_destroy(struct pool *p)
 {
-    /* Every easy handle using the share is gone (workers joined). */
-    curl_share_cleanup(p->share);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_destroy(&p->share_mu[i]);
+    /* Every easy handle using the share is gone (workers joined), but a
+     * stuck worker's: then the share is left to it (curl_share_cleanup
+     * refuses a share in use) with its locks, never to be used again: the
+     * worker is parked or stuck outside libcurl. */
+    if (curl_share_cleanup(p->share) == CURLSHE_OK)
+        for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+            pthread_mutex_destroy(&p->share_mu[i]);
     sem_destroy(&p->fetch_sem);
     sem_destroy(&p->cpu_sem);
     pthread_mutex_destroy(&p->host_mu);
@@ -250,15 +309,15 @@ static void produce(struct pool *p, struct cfp_source *src)
     }
 }
 
-cfp_err cfp_engine_run_threads(const struct cfp_engine_opts *eo, const struct cfp_task_cfg *cfg,
-                               struct cfp_source *src, struct cfp_sink *sink,
-                               struct cfp_engine_stats *stats, struct cfp_status *st)
+cfp_err cfp_engine_run_threads(const char *name, const struct cfp_engine_opts *eo,
+                               const struct cfp_task_cfg *cfg, struct cfp_source *src,
+                               struct cfp_sink *sink, struct cfp_engine_stats *stats,
+                               struct cfp_status *st)
 {
     struct cfp_task_cfg wcfg = *cfg;
-    struct worker_arg *args;
-    pthread_t *tids;
+    struct cfp_watch *watch = NULL;
     struct pool p;
-    int started = 0;
+    struct cfp_status why;
     cfp_err err = pool_init(&p, eo, st);
 
     if (err)
@@ -266,33 +325,23 @@ cfp_err cfp_engine_run_threads(const struct cfp_engine_opts *eo, const struct cf
     wcfg.gates = &p.gates;
     p.cfg = &wcfg;
     cfp_serial_sink_init(&p.out, sink, stats, st);
-    tids = cfp_calloc((size_t)eo->workers, sizeof(*tids));
-    args = cfp_calloc((size_t)eo->workers, sizeof(*args));
-    if (!tids || !args) {
-        err = cfp_status_set(st, CFP_ERR_NOMEM, "threads: out of memory");
-        goto out_free;
+    cfp_status_clear(&why);
+    err = cfp_watch_start(&p.ops, eo->workers, &watch, &why);
+    if (!watch) {
+        err = cfp_status_set(st, err, "%s", why.msg);
+        goto out_destroy_pool;
     }
-    for (; started < eo->workers; started++) {
-        args[started] = (struct worker_arg){&p, started};
-        if (pthread_create(&tids[started], NULL, worker_main, &args[started]) != 0) {
-            struct cfp_status why;
-            cfp_status_clear(&why);
-            cfp_status_set(&why, CFP_ERR_INTERNAL, "threads: pthread_create failed");
-            pool_fail(&p, CFP_ERR_INTERNAL, &why);
-            break;
-        }
-    }
-    cfp_log(CFP_LOG_INFO, "threading: %d workers, %d transfers, %d cpu slots", started,
+    if (err)
+        pool_fail(&p, err, &why); /* the lanes that started end at once */
+    cfp_log(CFP_LOG_INFO, "%s: %d workers, %d transfers, %d cpu slots", name, eo->workers,
             eo->concurrency, eo->cpu_slots);
-    if (started > 0)
+    if (!err)
         produce(&p, src);
     cfp_queue_close(p.tasks);
-    for (int i = 0; i < started; i++)
-        pthread_join(tids[i], NULL);
+    cfp_watch_join(watch);
+    cfp_watch_free(&watch);
     err = cfp_serial_sink_error(&p.out);
-out_free:
-    cfp_free(tids);
-    cfp_free(args);
+out_destroy_pool:
     pool_destroy(&p);
     return err;
 }

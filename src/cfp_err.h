@@ -19,6 +19,7 @@
     X(NOMEM, "out of memory")                                                          \
     X(USAGE, "usage error")                                                            \
     X(IO, "I/O error")                                                                 \
+    X(NOT_FILE, "not a regular file")                                                  \
     X(TOO_BIG, "input over limit")                                                     \
     X(URL, "bad URL")                                                                  \
     X(SCHEME, "unsupported URL scheme")                                                \

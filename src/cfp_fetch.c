@@ -1,5 +1,5 @@
 /* cfp_fetch.c - libcurl downloads with limits and retries. */
-#include "cfp_fetch.h"
+#include "cfp_fetch_internal.h"
 
 #include <errno.h>
 #include <string.h>
@@ -37,12 +37,23 @@ bool cfp_fetch_is_file(const char *url)
     return strncmp(url, "file:", 5) == 0;
 }
 
+/* Once per attempt, at the first body byte (or at the end of an empty
+ * body). CURLINFO_RESPONSE_CODE is then the final reply's status: libcurl
+ * does not pass the body of a redirect it follows to the write callback. A
+ * 3xx here is a redirect it did not follow (no Location): not content, so
+ * the sink never sees it, and the caller stops the transfer. */
 static cfp_err xfer_begin(struct cfp_fetch_xfer *x)
 {
     char *ct = NULL;
     curl_off_t size = -1;
+    long status = 0;
 
     x->begun = true;
+    if (curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status >= 300 &&
+        status <= 399) {
+        x->redirect_status = (int)status;
+        return CFP_ERR_REDIRECT;
+    }
     (void)curl_easy_getinfo(x->h, CURLINFO_CONTENT_TYPE, &ct);
     if (curl_easy_getinfo(x->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &size) != CURLE_OK)
         size = -1;
@@ -95,7 +106,7 @@ void cfp_fetch_setup_handle(CURL *h, const struct cfp_fetch_cfg *cfg, CURLSH *sh
      * buffer per transfer, and at 256 KB each was a fresh mapping whose
      * pages faulted in again (5,000 faults in an async run of the peer
      * dataset); from the heap it is reused. */
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 128L * 1024);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)CFP_FETCH_CHUNK);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     /* Accept gzip/deflate: libcurl decodes, and on_body counts (and limits
      * by --max-bytes) the decoded bytes, so a compression bomb is cut at the
@@ -132,9 +143,9 @@ void cfp_fetch_xfer_start(struct cfp_fetch_xfer *x, CURL *h, const struct cfp_fe
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_URL, url);
-    /* file:// only as the URL given; redirects are limited to http(s) above. */
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
-                     cfp_fetch_is_file(url) ? "file" : "http,https");
+    /* libcurl never reads a local file: file:// URLs are cfp_fetch_file's
+     * (cfp_fetch_url, and the async engine hands them to its pool). */
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
 cfp_err cfp_fetcher_new(const struct cfp_fetch_cfg *cfg, CURLSH *share, struct cfp_fetcher **out,
@@ -259,6 +270,18 @@ static cfp_err attempt_result(const struct cfp_fetch_xfer *x, const char *url, C
                               x->cfg->task_timeout_s);
     if (rc == CURLE_ABORTED_BY_CALLBACK && cfp_stop_abandon())
         return cfp_status_set(st, CFP_ERR_STOPPED, "GET %s: abandoned: the run was stopped", url);
+    if (x->redirect_status) {
+        /* libcurl ignores an empty Location too (and curl_easy_header may
+         * leave a CR in such a value). */
+        struct curl_header *loc = NULL;
+        bool has_loc = curl_easy_header(x->h, "Location", 0, CURLH_HEADER, -1, &loc) == CURLHE_OK &&
+                       loc->value[strspn(loc->value, " \t\r\n")] != '\0';
+        return cfp_status_set(st, CFP_ERR_REDIRECT, "GET %s: HTTP %d %s", url, x->redirect_status,
+                              has_loc ? "redirect not followed" : "without Location");
+    }
+    if (rc == CURLE_TOO_MANY_REDIRECTS)
+        return cfp_status_set(st, CFP_ERR_REDIRECT, "GET %s: more than %d redirects", url,
+                              FETCH_MAX_REDIRS);
     if (x->sink_err)
         return x->sink_err; /* the sink wrote its own message */
     if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED)
@@ -328,6 +351,8 @@ cfp_err cfp_fetch_url(struct cfp_fetcher *f, const char *url, const struct cfp_f
     struct cfp_fetch_xfer x;
     cfp_err err = CFP_ERR_OK;
 
+    if (cfp_fetch_is_file(url))
+        return cfp_fetch_file(url, &f->cfg, sink, deadline, res, st);
     memset(res, 0, sizeof(*res));
     for (int attempt = 0;; attempt++) {
         struct cfp_status tmp;

@@ -2,11 +2,14 @@
  *
  * Policy (the same for every engine):
  * - http and https over libcurl; file:// only as the URL given, never as a
- *   redirect target (CURLOPT_REDIR_PROTOCOLS_STR is "http,https");
+ *   redirect target, and read by cfp_fetch_file.c, not by libcurl: regular
+ *   files only, never a FIFO, device or directory;
  * - at most 5 redirects; connect timeout and stall timeout (< 1 byte/s for
  *   timeout_s seconds) from cfg->timeout_s;
  * - max_bytes enforced while receiving: the transfer stops at the limit;
- * - HTTP status >= 400 fails, with the status in the result;
+ * - HTTP status >= 400 fails, with the status in the result; a final 3xx
+ *   (a redirect not followed: no Location) fails with REDIRECT, its body
+ *   unread;
  * - transient failures (connection errors, resets, timeouts, truncated
  *   bodies, 429 and 5xx) are retried up to cfg->retries times with
  *   exponential backoff, honouring Retry-After (capped at 30 s).
@@ -66,6 +69,7 @@ struct cfp_fetch_xfer {
     bool begun, too_big;
     cfp_err sink_err;
     char errbuf[CURL_ERROR_SIZE];
+    int redirect_status;           /* a final 3xx reply (a redirect not followed), else 0 */
 };
 
 /* Sets the options of the fetch policy that do not depend on the URL on a

@@ -16,6 +16,7 @@
 #include "cfp_mem.h"
 #include "cfp_record.h"
 #include "cfp_sha256.h"
+#include "cfp_watch.h"
 
 #define OUT_STEM_MAX 80
 #define OUT_BUF_SIZE 65536
@@ -142,6 +143,7 @@ cfp_err cfp_out_open(const char *dir, const char *name, struct cfp_out **out,
         return cfp_status_set(st, CFP_ERR_IO, "output %s/%s: path too long", dir, name);
     }
     o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    cfp_watch_checkpoint(); /* a hung output dir: parks if the task was given up */
     if (o->fd < 0) {
         cfp_status_set(st, CFP_ERR_IO, "create %s: %s", o->tmp, strerror(errno));
         cfp_free(o);
@@ -173,6 +175,7 @@ static cfp_err drain(struct cfp_out *o)
 
     while (off < o->fill) {
         ssize_t w = write(o->fd, o->buf + off, o->fill - off);
+        cfp_watch_checkpoint();
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0)
@@ -223,6 +226,7 @@ cfp_err cfp_out_commit(struct cfp_out **po, char path[CFP_PATH_MAX], char digest
     double t0 = cfp_now();
     cfp_err err;
 
+    cfp_watch_stage("writing the output");
     err = o->err ? o->err : drain(o);
     if (err)
         goto out_abort;
@@ -232,6 +236,9 @@ cfp_err cfp_out_commit(struct cfp_out **po, char path[CFP_PATH_MAX], char digest
         goto out_abort;
     }
     o->fd = -1;
+    /* Last chance before the output becomes visible under its name: a task
+     * given up as stuck meanwhile has its record already, and no output. */
+    cfp_watch_checkpoint();
     if (rename(o->tmp, o->final) != 0) {
         err = out_fail(o, "rename", o->final, errno);
         goto out_abort;

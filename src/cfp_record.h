@@ -19,10 +19,19 @@
 
 /* One URL to process. index is its 0-based position among the list's URL
  * lines (comments and blank lines do not count): it names the output file
- * and orders results, whatever the engine. */
+ * and orders results, whatever the engine.
+ *
+ * A line holding an ASCII control byte (cfp_urllist.h) is still a task, so
+ * that later lines keep their indexes, but one that fails: bad_col is the
+ * 1-based byte column of the first such byte in the line as read, bad_byte
+ * its value, and url holds the line only up to that byte (a NUL cannot be
+ * in a C string, and no control byte reaches a record, log or report).
+ * url_truncated wins over bad_col: a list reader sets at most one. */
 struct cfp_task {
     int64_t index;
     bool url_truncated; /* the line was longer than CFP_URL_MAX - 1 bytes */
+    uint8_t bad_byte;   /* meaningful only when bad_col > 0 */
+    uint16_t bad_col;   /* 0: no control byte; at most CFP_URL_MAX */
     char url[CFP_URL_MAX];
 };
 
@@ -48,6 +57,7 @@ struct cfp_record {
     int32_t width_in, height_in, width_out, height_out; /* images */
     int64_t lines, words, chars;                        /* text */
     int64_t rows, cols;                                 /* csv */
+    bool stuck; /* given up by the watchdog (cfp_watch.h): counted, not a column */
 };
 
 /* Initialises r for task t: copies index and URL, sets every kind-specific

@@ -8,6 +8,7 @@
 #include "cfp_mem.h"
 #include "cfp_proc.h"
 #include "cfp_stop.h"
+#include "cfp_watch.h"
 
 struct cfp_worker {
     const struct cfp_task_cfg *cfg;
@@ -70,6 +71,12 @@ bool cfp_task_begin(const struct cfp_task_cfg *cfg, int worker, const struct cfp
         cfp_status_set(st, CFP_ERR_URL, "URL too long (over %d bytes)", CFP_URL_MAX - 1);
         return false;
     }
+    if (t->bad_col > 0) {
+        /* t->url stops before the byte: quoting it would name another URL. */
+        cfp_status_set(st, CFP_ERR_URL, "malformed URL: control byte 0x%02X at column %u",
+                       (unsigned)t->bad_byte, (unsigned)t->bad_col);
+        return false;
+    }
     return cfp_fetch_check_url(t->url, st) == CFP_ERR_OK;
 }
 
@@ -107,6 +114,29 @@ void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_tas
         cfp_task_fail(r, &st);
 }
 
+void cfp_task_stuck(const struct cfp_task_cfg *cfg, const struct cfp_watch_stuck *s,
+                    struct cfp_record *r)
+{
+    struct cfp_status st;
+    double late = cfp_now() - s->t_begin - cfg->fetch.task_timeout_s;
+
+    cfp_status_clear(&st);
+    cfp_record_init(r, s->task);
+    r->rank = cfg->rank;
+    memcpy(r->host, cfp_host_name(), sizeof(r->host));
+    r->worker = s->worker;
+    r->t_start = s->t_begin - cfg->t0;
+    r->stuck = true;
+    if (s->stopping)
+        cfp_status_set(&st, CFP_ERR_STOPPED, "abandoned: stuck %s when the run was stopped",
+                       s->stage);
+    else
+        cfp_status_set(&st, CFP_ERR_TIMEOUT, "over --task-timeout %g s: still %s %.1f s later, "
+                       "in a call that does not return; its thread was abandoned",
+                       cfg->fetch.task_timeout_s, s->stage, late > 0 ? late : 0.0);
+    cfp_task_fail(r, &st);
+}
+
 void cfp_worker_set_cpu_held(struct cfp_worker *w, bool held)
 {
     w->cpu_held = held;
@@ -129,9 +159,11 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
 
     cfp_status_clear(&st);
     cfp_deadline_set(cfg->fetch.task_timeout_s > 0 ? t_begin + cfg->fetch.task_timeout_s : 0);
-    if (!cfp_task_begin(cfg, w->id, t, r, &st) || cfp_proc_new(cfg, t, &w->body, &st, &proc))
+    if (!cfp_task_begin(cfg, w->id, t, r, &st) || abandoned(&st) ||
+        cfp_proc_new(cfg, t, &w->body, &st, &proc))
         goto out;
     sink = cfp_proc_sink(proc);
+    cfp_watch_stage("fetching");
     if (cfg->gates && cfg->gates->fetch_enter)
         cfg->gates->fetch_enter(cfg->gates->ctx, t->url);
     err = cfp_fetch_url(w->fetcher, t->url, &sink, cfp_deadline(), &res, &st);
@@ -148,6 +180,7 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
             cfg->gates->cpu_enter(cfg->gates->ctx);
             w->cpu_held = true; /* the engine gives it back (cfp_task_gates) */
         }
+        cfp_watch_stage("processing");
         err = abandoned(&st) ? CFP_ERR_STOPPED
               : over_time(cfg, &st) ? CFP_ERR_TIMEOUT
                                     : cfp_proc_finish(proc, r);

@@ -74,6 +74,14 @@ void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_tas
                             const char *content_type, const unsigned char *body, size_t len,
                             struct cfp_record *r);
 
+struct cfp_watch_stuck;
+
+/* The record of a task the watchdog gave up (cfp_watch.h): a timeout
+ * naming the stage it was stuck in, or, after a stop, an abandoned task
+ * (CFP_ERR_STOPPED: dropped before the results file). r->stuck is set. */
+void cfp_task_stuck(const struct cfp_task_cfg *cfg, const struct cfp_watch_stuck *s,
+                    struct cfp_record *r);
+
 /* Marks r failed with st's code and message (and no output). */
 void cfp_task_fail(struct cfp_record *r, const struct cfp_status *st);
 

@@ -25,6 +25,11 @@ Prints its port on stdout, then serves until killed:
   /astext/<path of a PNG> the file served with Content-Type: text/plain (root: FAULTSRV_ROOT)
   /slow/<ms>/<name>       a small text after <ms> ms; counts requests being answered at once
   /maxconc                the most /slow requests answered at once since the last /maxconc
+  /noloc/<code>/<name>    that status (a 3xx) with a text body and no Location header
+  /nolocempty/<code>/<name>  that status with an empty body and no Location header
+  /emptyloc/<code>/<name> that status with a text body and an empty Location header
+  /tonoloc/<code>/<name>  a 301 to /noloc/<code>/<name>: a redirect to a redirect without Location
+  /locto/<code>/<name>    that status with a text body and Location: /ok/<name>
 """
 import gzip
 import http.server
@@ -179,6 +184,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with conc_lock:
                 m, conc["max"] = conc["max"], 0
             self.reply(200, b"%d\n" % m, [("Content-Type", "text/plain")])
+        elif kind in ("noloc", "nolocempty", "emptyloc", "locto"):
+            code = int(parts[1])
+            body = b"" if kind == "nolocempty" else b"a redirect's body, not content\n"
+            hdrs = [("Content-Type", "text/plain")]
+            if kind == "emptyloc":
+                hdrs.append(("Location", ""))
+            elif kind == "locto":
+                hdrs.append(("Location", "/ok/" + parts[2]))
+            self.reply(code, body, hdrs)
+        elif kind == "tonoloc":
+            self.reply(301, b"", [("Location", "/noloc/%s/%s" % (parts[1], parts[2]))])
         elif kind == "ok":
             self.reply(200, b"hello ok world\n", [("Content-Type", "text/plain")])
         else:

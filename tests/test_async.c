@@ -346,21 +346,34 @@ static void test_retries_do_not_block(void)
 /* One CPU worker behind a slow sink: the queue fills, finished jobs wait in
  * the loop, and no new task starts. Tasks read but not delivered never
  * exceed concurrency (slots) + 2 * workers (queue) + workers (processing,
- * the task being delivered included). */
+ * the task being delivered included). Over http: file:// tasks go to the
+ * pool at once and never fill the transfer slots. */
 static void test_backpressure_bound(void)
 {
     static char urls[MAX_TASKS][128];
     const char *u[MAX_TASKS];
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     int started = 0, conc = 8, workers = 1, n = 300;
+    struct cfp_server_opts so = {0};
+    struct cfp_server *srv = NULL;
     struct cfp_task_cfg c;
     struct rec_sink k;
     struct list_src ls;
     struct cfp_engine_stats stats;
     struct cfp_status st;
+    char root[128], name[32];
 
+    snprintf(root, sizeof(root), "%s/files", base);
+    for (int i = 0; i < 32; i++) {
+        snprintf(name, sizeof(name), "o%02d.txt", i);
+        write_file(name, "one two three\n", 14);
+    }
+    so.root = root;
+    cfp_status_clear(&st);
+    ASSERT_EQ(cfp_server_start(&so, &srv, &st), CFP_ERR_OK);
     for (int i = 0; i < n; i++) {
-        snprintf(urls[i], sizeof(urls[i]), "file://%s/files/o%02d.txt", base, i % 32);
+        snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%u/o%02d.txt", cfp_server_port(srv),
+                 i % 32);
         u[i] = urls[i];
     }
     task_cfg(&c, "out-bp");
@@ -370,6 +383,7 @@ static void test_backpressure_bound(void)
     k.started = &started;
     ls = (struct list_src){u, n, 0, -1, &mu, &started, NULL};
     ASSERT_EQ(run(CFP_MODE_ASYNC, workers, conc, &c, &ls, &k, &stats, &st), CFP_ERR_OK);
+    cfp_server_stop(&srv);
     ASSERT_EQ(stats.ok, n);
     for (int i = 0; i < n; i++)
         ASSERT_EQ(k.seen[i], 1);
@@ -429,8 +443,8 @@ static void test_fatal_errors(void)
 
 /* Every set-up allocation fails in turn (an empty source: no allocation
  * happens once threads run, so the single-threaded failure hook is safe);
- * then the first body allocation of a one-task run, which must fail that
- * task alone. */
+ * then the first allocation of a one-task run, the pool thread's worker
+ * for the file:// task, which must fail that task alone. */
 static void test_alloc_failures(void)
 {
     const char *u[1];
@@ -464,7 +478,7 @@ static void test_alloc_failures(void)
     cfp_mem_fail_after(0);
     ASSERT_EQ(stats.failed, 1);
     ASSERT_EQ(k.recs[0].code, CFP_ERR_NOMEM);
-    ASSERT_CONTAINS(k.recs[0].error, "body buffer");
+    ASSERT_CONTAINS(k.recs[0].error, "out of memory");
     free(k.recs);
 }
 

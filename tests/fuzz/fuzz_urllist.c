@@ -5,11 +5,15 @@
  * an fmemopen stream (with or without the dataset prefix, chosen from the
  * input), task by task as the engines do, and compared with a reference
  * reader written here from the rules of cfp_urllist.h and cfp_record.h:
- * physical lines end at '\n'; a line holds at most CFP_URL_MAX + 1 bytes
- * (more is "too long", the rest of the line is dropped); the C string ends
- * at a NUL; blanks are trimmed; blank and '#' lines are skipped; indexes
- * count URL lines from 0; prefix + URL is cut to CFP_URL_MAX - 1 bytes and
- * url_truncated says whether anything was lost.
+ * physical lines end at '\n'; a line longer than CFP_URL_MAX bytes is "too
+ * long" (its first CFP_URL_MAX + 1 bytes are kept); a NUL is a byte like any
+ * other; blanks are trimmed; blank and '#' lines are skipped; indexes count
+ * URL lines from 0; url is prefix + the trimmed line up to its first ASCII
+ * control byte, cut to CFP_URL_MAX - 1 bytes; url_truncated says whether
+ * the whole trimmed line did not fit; otherwise bad_col/bad_byte name the
+ * first control byte (1-based column in the line as read). So a task's URL
+ * never holds a control byte, and a bad task's URL leaves the 2 bytes the
+ * MPI packing (mpi/cfp_mpi.c) needs for the column.
  *
  * Every URL then goes through cfp_out_url_segment and cfp_out_name (with
  * the processor's 256-byte buffer and a smaller one, down to the 32 bytes
@@ -44,6 +48,11 @@ static bool blank(uint8_t c)
     return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
+static bool control(uint8_t c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
 /* The next task by the header's rules; false at the end of the list. */
 static bool ref_next(struct ref *r, const char *prefix, struct cfp_task *t)
 {
@@ -51,15 +60,13 @@ static bool ref_next(struct ref *r, const char *prefix, struct cfp_task *t)
 
     while (r->pos < r->n) {
         const uint8_t *line = r->d + r->pos, *nl = memchr(line, '\n', r->n - r->pos);
-        size_t len = nl ? (size_t)(nl - line) : r->n - r->pos, s = 0, e, p = 0;
+        size_t len = nl ? (size_t)(nl - line) : r->n - r->pos, s = 0, e, p = 0, k;
         bool too_long = len > CFP_URL_MAX;
-        const uint8_t *nul;
 
         r->pos += nl ? len + 1 : len;
         if (too_long)
             len = CFP_URL_MAX + 1;
-        nul = memchr(line, '\0', len);
-        e = nul ? (size_t)(nul - line) : len;
+        e = len;
         while (s < e && blank(line[s]))
             s++;
         while (e > s && blank(line[e - 1]))
@@ -73,13 +80,36 @@ static bool ref_next(struct ref *r, const char *prefix, struct cfp_task *t)
             memcpy(t->url, prefix, p);
         }
         t->url_truncated = too_long || e - s > room - p;
-        if (e - s > room - p)
-            e = s + room - p;
-        memcpy(t->url + p, line + s, e - s);
-        t->url[p + e - s] = '\0';
+        for (k = s; k < e && !control(line[k]); k++)
+            ;
+        if (!t->url_truncated && k < e) {
+            t->bad_byte = line[k];
+            t->bad_col = (uint16_t)(k + 1);
+        }
+        if (k - s > room - p)
+            k = s + room - p;
+        memcpy(t->url + p, line + s, k - s);
+        t->url[p + k - s] = '\0';
         return true;
     }
     return false;
+}
+
+/* What the rest of cfp relies on: no control byte reaches a record, and a
+ * bad task's URL leaves room for its column in the MPI packing. */
+static void check_url(const struct cfp_task *t)
+{
+    size_t len = strlen(t->url);
+
+    for (size_t i = 0; i < len; i++)
+        FUZZ_CHECK(!control((uint8_t)t->url[i]), "task %lld: URL holds byte 0x%02x at %zu",
+                   (long long)t->index, (unsigned char)t->url[i], i);
+    FUZZ_CHECK(!(t->url_truncated && t->bad_col), "task %lld: truncated and bad",
+               (long long)t->index);
+    FUZZ_CHECK(!t->bad_col ||
+                   (t->bad_col <= CFP_URL_MAX && control(t->bad_byte) && len <= CFP_URL_MAX - 2),
+               "task %lld: bad byte 0x%02x at column %u, URL of %zu bytes", (long long)t->index,
+               t->bad_byte, t->bad_col, len);
 }
 
 static bool safe(unsigned char c)
@@ -175,6 +205,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    (long long)t.index, t.url_truncated ? " (truncated)" : "", t.url, strlen(t.url),
                    (long long)want.index, want.url_truncated ? " (truncated)" : "", want.url,
                    strlen(want.url));
+        FUZZ_CHECK(t.bad_col == want.bad_col && (!t.bad_col || t.bad_byte == want.bad_byte),
+                   "task %lld: control byte 0x%02x at column %u, reference 0x%02x at %u",
+                   (long long)t.index, t.bad_byte, t.bad_col, want.bad_byte, want.bad_col);
+        check_url(&t);
         check_segment(t.url);
         check_name(t.index, t.url, "png", 256);
         check_name(t.index, t.url, "json", small);
