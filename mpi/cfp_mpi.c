@@ -1,6 +1,6 @@
 /* cfp_mpi.c - MPI start-up and shutdown, and `--mode multiprocessing` from
  * a plain shell. */
-#include "cfp_mpi.h"
+#include "mpi/cfp_mpi.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -10,10 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfp_log.h"
-#include "cfp_mem.h"
-#include "cfp_mpi_internal.h"
-#include "cfp_out.h"
+#include "base/cfp_log.h"
+#include "base/cfp_mem.h"
+#include "mpi/cfp_mpi_internal.h"
+#include "task/cfp_out.h"
 
 bool cfp_mpi_under_launcher(void)
 {

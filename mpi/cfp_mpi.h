@@ -14,8 +14,8 @@
 
 #include <mpi.h>
 
-#include "cfp_engine.h"
-#include "cfp_run.h"
+#include "engine/cfp_engine.h"
+#include "run/cfp_run.h"
 
 struct cfp_mpi_opts {
     bool rank0_works;     /* rank 0 also processes tasks (default: yes) */

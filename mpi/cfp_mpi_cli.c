@@ -8,13 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cfp_cli.h"
-#include "cfp_cmd.h"
-#include "cfp_fetch.h"
-#include "cfp_log.h"
-#include "cfp_mpi.h"
-#include "cfp_report.h"
-#include "cfp_stop.h"
+#include "cli/cfp_cli.h"
+#include "cli/cfp_cmd.h"
+#include "task/cfp_fetch.h"
+#include "base/cfp_log.h"
+#include "mpi/cfp_mpi.h"
+#include "results/cfp_report.h"
+#include "base/cfp_stop.h"
 
 /* Appends "--opt value" for the limits a child run must share. */
 static int push_limits(const struct opts *o, char **av, int n, char bufs[][32])

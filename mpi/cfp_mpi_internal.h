@@ -10,8 +10,8 @@
 #include <mpi.h>
 #include <stdint.h>
 
-#include "cfp_mpi.h"
-#include "cfp_record.h"
+#include "mpi/cfp_mpi.h"
+#include "task/cfp_record.h"
 
 enum cfp_mpi_tag {
     CFP_TAG_REQUEST = 101, /* worker -> 0: int32[3] {wanted, in hand, engine waiting now} */

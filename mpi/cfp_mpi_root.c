@@ -9,11 +9,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfp_clock.h"
-#include "cfp_log.h"
-#include "cfp_mem.h"
-#include "cfp_stop.h"
-#include "cfp_mpi_internal.h"
+#include "base/cfp_clock.h"
+#include "base/cfp_log.h"
+#include "base/cfp_mem.h"
+#include "base/cfp_stop.h"
+#include "mpi/cfp_mpi_internal.h"
 
 struct rank_state {
     int64_t tasks;       /* records received from the rank */

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfp_clock.h"
-#include "cfp_log.h"
-#include "cfp_mem.h"
-#include "cfp_stop.h"
-#include "cfp_mpi_internal.h"
-#include "cfp_out.h"
+#include "base/cfp_clock.h"
+#include "base/cfp_log.h"
+#include "base/cfp_mem.h"
+#include "base/cfp_stop.h"
+#include "mpi/cfp_mpi_internal.h"
+#include "task/cfp_out.h"
 
 /* The task source: a local buffer refilled from rank 0 before it runs dry. */
 struct mpi_source {

@@ -9,20 +9,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfp_cli.h"
-#include "cfp_cmd.h"
-#include "cfp_compare.h"
-#include "cfp_engine.h"
-#include "cfp_fetch.h"
-#include "cfp_gen.h"
-#include "cfp_log.h"
-#include "cfp_merge.h"
-#include "cfp_report.h"
-#include "cfp_run.h"
-#include "cfp_server.h"
-#include "cfp_stop.h"
+#include "cli/cfp_cli.h"
+#include "cli/cfp_cmd.h"
+#include "run/cfp_compare.h"
+#include "engine/cfp_engine.h"
+#include "task/cfp_fetch.h"
+#include "lab/cfp_gen.h"
+#include "base/cfp_log.h"
+#include "run/cfp_merge.h"
+#include "results/cfp_report.h"
+#include "run/cfp_run.h"
+#include "lab/cfp_server.h"
+#include "base/cfp_stop.h"
 #ifdef CFP_WITH_MPI
-#include "cfp_mpi.h"
+#include "mpi/cfp_mpi.h"
 #endif
 
 #define DEFAULT_DATASET_DIR "data/test_dataset"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfp_err.h"
+#include "base/cfp_err.h"
 
 #define CFP_FAILF(...)                                                                 \
     do {                                                                               \

@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfp_clock.h"
-#include "cfp_engine.h"
-#include "cfp_fetch.h"
-#include "cfp_mem.h"
-#include "cfp_server.h"
+#include "base/cfp_clock.h"
+#include "engine/cfp_engine.h"
+#include "task/cfp_fetch.h"
+#include "base/cfp_mem.h"
+#include "lab/cfp_server.h"
 #include "cfp_test.h"
 
 #define MAX_TASKS 600

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfp_csv.h"
-#include "cfp_mem.h"
+#include "proc/cfp_csv.h"
+#include "base/cfp_mem.h"
 #include "cfp_test.h"
 
 #define S(lit) lit, sizeof(lit) - 1

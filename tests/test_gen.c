@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfp_err.h"
-#include "cfp_gen.h"
-#include "cfp_mem.h"
-#include "cfp_rng.h"
+#include "base/cfp_err.h"
+#include "lab/cfp_gen.h"
+#include "base/cfp_mem.h"
+#include "base/cfp_rng.h"
 #include "cfp_test.h"
 
 static char tmp_root[256];

@@ -6,8 +6,8 @@
  * checks independently with h5py (the generator below is mirrored there).
  * `test_h5 expect-locked FILE` is the child process of test_locked().
  */
-#include "cfp_clock.h"
-#include "cfp_h5.h"
+#include "base/cfp_clock.h"
+#include "results/cfp_h5.h"
 
 #include <hdf5.h>
 #include <stdbool.h>
@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfp_mem.h"
+#include "base/cfp_mem.h"
 #include "cfp_test.h"
 
 #define ASSERT_DEQ(a, b)                                                                           \

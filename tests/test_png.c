@@ -10,7 +10,7 @@
  *   test_png bench IN [REPEAT [libpng]]         -> milliseconds per call
  *   test_png same FILE...                       -> fast path == libpng on each
  */
-#include "cfp_png.h"
+#include "proc/cfp_png.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,10 +20,10 @@
 #include <time.h>
 #include <zlib.h>
 
-#include "cfp_mem.h"
-#include "cfp_pngfast.h"
-#include "cfp_resize.h"
-#include "cfp_scratch.h"
+#include "base/cfp_mem.h"
+#include "proc/cfp_pngfast.h"
+#include "proc/cfp_resize.h"
+#include "base/cfp_scratch.h"
 #include "cfp_test.h"
 
 /* ---------------------------------------------------------------- helpers */

@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "cfp_mem.h"
-#include "cfp_queue.h"
+#include "base/cfp_mem.h"
+#include "engine/cfp_queue.h"
 #include "cfp_test.h"
 
 #define PRODUCERS 4

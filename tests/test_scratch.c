@@ -11,10 +11,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "cfp_buf.h"
-#include "cfp_mem.h"
-#include "cfp_rng.h"
-#include "cfp_scratch.h"
+#include "base/cfp_buf.h"
+#include "base/cfp_mem.h"
+#include "base/cfp_rng.h"
+#include "base/cfp_scratch.h"
 #include "cfp_test.h"
 
 #define MIB ((size_t)1 << 20)

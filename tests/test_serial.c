@@ -3,7 +3,7 @@
  * the first fatal error kept and later pushes refused. */
 #include <pthread.h>
 
-#include "cfp_serial.h"
+#include "engine/cfp_serial.h"
 #include "cfp_test.h"
 
 #define THREADS 4

@@ -3,7 +3,7 @@
  * through cfp_server_resolve() directly), methods, keep-alive, concurrent
  * latency, the bind address, connection/size/idle limits, HTTPS, stop with
  * suspended requests, start-up errors. */
-#include "cfp_server.h"
+#include "lab/cfp_server.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfp_mem.h"
-#include "cfp_server_internal.h"
+#include "base/cfp_mem.h"
+#include "lab/cfp_server_internal.h"
 #include "cfp_test.h"
 
 #define BIG_SIZE  (5u * 1024u * 1024u)

@@ -3,8 +3,8 @@
  * code), fed whole and at every split point; then the two implementations
  * against each other on random data of every length up to 300 bytes and in
  * random chunk plans. `test_sha256 bench` prints MB/s of each. */
-#include "cfp_rng.h"
-#include "cfp_sha256.h"
+#include "base/cfp_rng.h"
+#include "base/cfp_sha256.h"
 #include "cfp_test.h"
 
 static void digest_of(const void *p, size_t n, size_t split, char hex[65])

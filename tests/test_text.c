@@ -17,10 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "cfp_json.h"
-#include "cfp_mem.h"
+#include "proc/cfp_json.h"
+#include "base/cfp_mem.h"
 #include "cfp_test.h"
-#include "cfp_text.h"
+#include "proc/cfp_text.h"
 
 #define S(lit) lit, sizeof(lit) - 1
 #define F      "\xef\xbf\xbd" /* U+FFFD as written for one invalid byte */

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfp_err.h"
-#include "cfp_json.h"
+#include "base/cfp_err.h"
+#include "proc/cfp_json.h"
 
 /* Fails the run: prints where and why, then aborts so libFuzzer keeps the
  * input as a reproducer. */

@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cfp_csv.h"
+#include "proc/cfp_csv.h"
 #include "fuzz_common.h"
 
 #define OUT_LIMIT ((size_t)64 << 20)

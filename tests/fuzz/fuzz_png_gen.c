@@ -29,8 +29,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "cfp_png.h"
-#include "cfp_resize.h"
+#include "proc/cfp_png.h"
+#include "proc/cfp_resize.h"
 #include "fuzz_common.h"
 
 #define SIDE_MAX   2048u

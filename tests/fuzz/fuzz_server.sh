@@ -33,8 +33,8 @@ if ! clang -std=c11 -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -Wall -Wextra -Werror \
   -DCFP_VERSION='"0.1.0"' -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$src/src" \
-  "$src/tests/fuzz/fuzz_server_path.c" "$src/src/cfp_server.c" "$src/src/cfp_mem.c" \
-  "$src/src/cfp_err.c" $mhd_libs -lpthread -o "$bin" >"$out/build.log" 2>&1; then
+  "$src/tests/fuzz/fuzz_server_path.c" "$src/src/lab/cfp_server.c" "$src/src/base/cfp_mem.c" \
+  "$src/src/base/cfp_err.c" $mhd_libs -lpthread -o "$bin" >"$out/build.log" 2>&1; then
   cat "$out/build.log" >&2
   echo "fuzz_server: build failed (clang with libFuzzer and libmicrohttpd-dev needed)" >&2
   exit 3

@@ -1,11 +1,11 @@
 /* fuzz_server_path.c - libFuzzer target for the server's request path
- * handling: cfp_server_resolve() (src/cfp_server_internal.h), which turns
+ * handling: cfp_server_resolve() (src/lab/cfp_server_internal.h), which turns
  * the raw request target into an open file under the served root.
  *
  * Standalone build and run (tests/fuzz/fuzz_server.sh SECONDS does this):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
  *     -DCFP_VERSION='"0.1.0"' -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc \
- *     tests/fuzz/fuzz_server_path.c src/cfp_server.c src/cfp_mem.c src/cfp_err.c \
+ *     tests/fuzz/fuzz_server_path.c src/lab/cfp_server.c src/base/cfp_mem.c src/base/cfp_err.c \
  *     -lmicrohttpd -lpthread -o /tmp/fuzz_server_path
  *   /tmp/fuzz_server_path -dict=tests/fuzz/fuzz_server_path.dict CORPUS_COPY/
  *
@@ -33,7 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfp_server_internal.h"
+#include "lab/cfp_server_internal.h"
 
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cfp_text.h"
+#include "proc/cfp_text.h"
 #include "fuzz_common.h"
 
 #define OUT_LIMIT ((size_t)1 << 20)

@@ -28,8 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfp_out.h"
-#include "cfp_urllist.h"
+#include "task/cfp_out.h"
+#include "run/cfp_urllist.h"
 #include "fuzz_common.h"
 
 #define PREFIX   "http://127.0.0.1:8080/dataset/"

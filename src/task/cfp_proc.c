@@ -1,0 +1,367 @@
+/* cfp_proc.c - detect a body's type and run its processor. */
+#include "task/cfp_proc.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/cfp_clock.h"
+#include "proc/cfp_csv.h"
+#include "base/cfp_mem.h"
+#include "task/cfp_out.h"
+#include "proc/cfp_png.h"
+#include "proc/cfp_text.h"
+
+enum proc_kind { KIND_UNDECIDED, KIND_IMAGE, KIND_TEXT, KIND_CSV };
+
+#define SNIFF_LEN 8
+#define CT_MAX    128
+
+struct cfp_proc {
+    const struct cfp_task_cfg *cfg;
+    const struct cfp_task *task;
+    struct cfp_status *st;
+    enum proc_kind kind;
+    char content_type[CT_MAX]; /* "" when none */
+    unsigned char sniff[SNIFF_LEN];
+    size_t sniff_len;
+    struct cfp_buf *body;     /* images only; not owned */
+    struct cfp_text *text;    /* owned */
+    struct cfp_csv *csv;      /* owned */
+    struct cfp_out *out;      /* owned until committed */
+    double seconds;           /* time inside processors, writes included */
+    int64_t announced;        /* the body size the fetch announced; <= 0: none */
+    bool whole;               /* body is a complete, borrowed buffer */
+};
+
+/* The lowercased extension of the URL's last path segment, "" if none. */
+static void url_ext(const char *url, char *ext, size_t size)
+{
+    size_t len, n = 0;
+    const char *seg = cfp_out_url_segment(url, &len);
+    const char *dot = NULL;
+
+    for (size_t i = 0; i < len; i++)
+        if (seg[i] == '.')
+            dot = seg + i;
+    if (dot)
+        for (const char *q = dot + 1; q < seg + len && n + 1 < size; q++)
+            ext[n++] = (char)((*q >= 'A' && *q <= 'Z') ? *q + 32 : *q);
+    ext[n] = '\0';
+}
+
+static bool ct_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    return strncasecmp(ct, type, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static enum proc_kind detect_kind(const char *url, const char *content_type,
+                                  const unsigned char *head, size_t n)
+{
+    char ext[16];
+
+    if (cfp_png_sniff(head, n))
+        return KIND_IMAGE;
+    url_ext(url, ext, sizeof(ext));
+    if (strcmp(ext, "png") == 0 || ct_is(content_type, "image/png"))
+        return KIND_IMAGE;
+    if (strcmp(ext, "csv") == 0 || ct_is(content_type, "text/csv"))
+        return KIND_CSV;
+    if (strcmp(ext, "txt") == 0 || strncasecmp(content_type, "text/", 5) == 0)
+        return KIND_TEXT;
+    return KIND_UNDECIDED;
+}
+
+static enum proc_kind detect(const struct cfp_proc *p)
+{
+    return detect_kind(p->task->url, p->content_type, p->sniff, p->sniff_len);
+}
+
+/* The one "unsupported type" message, whichever engine finds it. */
+static cfp_err type_error(const char *url, const char *content_type, struct cfp_status *st)
+{
+    char ext[16];
+
+    url_ext(url, ext, sizeof(ext));
+    return cfp_status_set(st, CFP_ERR_TYPE,
+                          "unsupported type (not PNG; extension '%s', Content-Type '%s')", ext,
+                          content_type[0] ? content_type : "none");
+}
+
+cfp_err cfp_proc_check_type(const struct cfp_task *t, const char *content_type,
+                            const unsigned char *head, size_t n, struct cfp_status *st)
+{
+    const char *ct = content_type ? content_type : "";
+
+    if (detect_kind(t->url, ct, head, n < SNIFF_LEN ? n : SNIFF_LEN) == KIND_UNDECIDED)
+        return type_error(t->url, ct, st);
+    return CFP_ERR_OK;
+}
+
+/* Opens the output file for the decided kind. */
+static cfp_err open_output(struct cfp_proc *p, const char *ext)
+{
+    char name[256];
+
+    cfp_out_name(p->task->index, p->task->url, ext, name, sizeof(name));
+    return cfp_out_open(p->cfg->output_dir, name, &p->out, p->st);
+}
+
+/* Feeds bytes to the decided processor. */
+static cfp_err dispatch(struct cfp_proc *p, const void *data, size_t n)
+{
+    cfp_err err;
+
+    switch (p->kind) {
+    case KIND_IMAGE:
+        if (p->whole)
+            return CFP_ERR_OK; /* borrowed complete body: nothing to gather */
+        err = cfp_buf_append(p->body, data, n);
+        if (err == CFP_ERR_TOO_BIG)
+            return cfp_status_set(p->st, err, "image body over --max-bytes %llu",
+                                  (unsigned long long)p->cfg->fetch.max_bytes);
+        if (err)
+            return cfp_status_set(p->st, err, "image body: %s", cfp_strerror(err));
+        return CFP_ERR_OK;
+    case KIND_TEXT:
+        err = cfp_text_feed(p->text, data, n);
+        if (err && cfp_out_cause(p->out, p->st))
+            return p->st->code;
+        return err ? cfp_status_set(p->st, err, "text: %s", cfp_strerror(err)) : CFP_ERR_OK;
+    case KIND_CSV:
+        err = cfp_csv_feed(p->csv, data, n, p->st);
+        return err && cfp_out_cause(p->out, p->st) ? p->st->code : err;
+    default:
+        return cfp_status_set(p->st, CFP_ERR_INTERNAL, "no processor");
+    }
+}
+
+/* Decides the kind from what was sniffed and starts its processor. */
+static cfp_err decide(struct cfp_proc *p)
+{
+    cfp_err err;
+
+    p->kind = detect(p);
+    switch (p->kind) {
+    case KIND_IMAGE:
+        if (p->whole)
+            return CFP_ERR_OK; /* the body is already complete in p->body */
+        cfp_buf_reset(p->body);
+        p->body->limit = p->cfg->fetch.max_bytes;
+        /* One allocation for an announced body (the limit caps the hint). */
+        err = p->announced > 0 ? cfp_buf_reserve(p->body, (uint64_t)p->announced) : CFP_ERR_OK;
+        return err ? cfp_status_set(p->st, err, "image body: %s", cfp_strerror(err)) : CFP_ERR_OK;
+    case KIND_TEXT:
+        err = cfp_text_new(&p->text);
+        return err ? cfp_status_set(p->st, err, "text: %s", cfp_strerror(err)) : CFP_ERR_OK;
+    case KIND_CSV:
+        err = open_output(p, "json");
+        if (err)
+            return err;
+        err = cfp_csv_new(cfp_out_write, p->out, p->cfg->max_record, &p->csv);
+        return err ? cfp_status_set(p->st, err, "CSV: %s", cfp_strerror(err)) : CFP_ERR_OK;
+    default:
+        return type_error(p->task->url, p->content_type, p->st);
+    }
+}
+
+static cfp_err sink_begin(void *ctx, const char *content_type, int64_t size)
+{
+    struct cfp_proc *p = ctx;
+
+    p->announced = size;
+    (void)snprintf(p->content_type, sizeof(p->content_type), "%s",
+                   content_type ? content_type : "");
+    return CFP_ERR_OK;
+}
+
+static cfp_err sink_data(void *ctx, const void *data, size_t n)
+{
+    struct cfp_proc *p = ctx;
+    double t0 = cfp_now();
+    cfp_err err = CFP_ERR_OK;
+
+    if (p->kind == KIND_UNDECIDED) {
+        size_t take = SNIFF_LEN - p->sniff_len;
+        if (take > n)
+            take = n;
+        memcpy(p->sniff + p->sniff_len, data, take);
+        p->sniff_len += take;
+        data = (const unsigned char *)data + take;
+        n -= take;
+        if (p->sniff_len < SNIFF_LEN)
+            goto out;
+        err = decide(p);
+        if (!err)
+            err = dispatch(p, p->sniff, p->sniff_len);
+    }
+    if (!err && n > 0)
+        err = dispatch(p, data, n);
+out:
+    p->seconds += cfp_now() - t0;
+    return err;
+}
+
+/* Drops everything received so far, for a retry. */
+static void proc_reset(struct cfp_proc *p)
+{
+    cfp_text_free(&p->text);
+    cfp_csv_free(&p->csv);
+    cfp_out_abort(&p->out);
+    p->kind = KIND_UNDECIDED;
+    p->sniff_len = 0;
+    p->content_type[0] = '\0';
+}
+
+static void sink_reset(void *ctx)
+{
+    proc_reset(ctx);
+}
+
+cfp_err cfp_proc_new(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
+                     struct cfp_buf *body, struct cfp_status *st, struct cfp_proc **out)
+{
+    struct cfp_proc *p = cfp_calloc(1, sizeof(*p));
+
+    if (!p)
+        return cfp_status_set(st, CFP_ERR_NOMEM, "processor: out of memory");
+    p->cfg = cfg;
+    p->task = t;
+    p->st = st;
+    p->body = body;
+    *out = p;
+    return CFP_ERR_OK;
+}
+
+struct cfp_fetch_sink cfp_proc_sink(struct cfp_proc *p)
+{
+    struct cfp_fetch_sink s = {sink_begin, sink_data, sink_reset, p};
+    return s;
+}
+
+static cfp_err finish_image(struct cfp_proc *p, struct cfp_record *r)
+{
+    struct cfp_png_opts o = {.max_side = p->cfg->max_side, .max_pixels = p->cfg->max_pixels};
+    struct cfp_png_info info = {-1, -1, -1, -1};
+    cfp_err err = open_output(p, "png");
+
+    if (err)
+        return err;
+    err = cfp_png_process(p->body->data, p->body->len, &o, cfp_out_write, p->out, &info, p->st);
+    r->width_in = info.width_in;
+    r->height_in = info.height_in;
+    if (!err) {
+        r->width_out = info.width_out;
+        r->height_out = info.height_out;
+    }
+    return err;
+}
+
+static cfp_err finish_text(struct cfp_proc *p, struct cfp_record *r)
+{
+    struct cfp_text_stats s;
+    cfp_err err = open_output(p, "json");
+
+    if (err)
+        return err;
+    err = cfp_text_finish(p->text, cfp_out_write, p->out, &s, p->st);
+    if (!err) {
+        r->lines = s.lines;
+        r->words = s.words;
+        r->chars = s.chars;
+    }
+    return err;
+}
+
+static cfp_err finish_csv(struct cfp_proc *p, struct cfp_record *r)
+{
+    return cfp_csv_finish(p->csv, &r->rows, &r->cols, p->st);
+}
+
+cfp_err cfp_proc_finish(struct cfp_proc *p, struct cfp_record *r)
+{
+    double t0 = cfp_now(), t_commit;
+    cfp_err err = CFP_ERR_OK;
+
+    if (p->kind == KIND_UNDECIDED) {
+        /* A body shorter than the sniff: decide now and hand it over. */
+        err = decide(p);
+        if (!err && p->sniff_len > 0)
+            err = dispatch(p, p->sniff, p->sniff_len);
+    }
+    memcpy(r->kind, cfp_proc_kind(p), strlen(cfp_proc_kind(p)) + 1);
+    if (err)
+        goto out;
+    if (p->kind == KIND_IMAGE)
+        err = finish_image(p, r);
+    else if (p->kind == KIND_TEXT)
+        err = finish_text(p, r);
+    else
+        err = finish_csv(p, r);
+    if (err && cfp_out_cause(p->out, p->st))
+        err = p->st->code;
+    if (err)
+        goto out;
+    r->t_write = cfp_out_seconds(p->out);
+    t_commit = cfp_now();
+    err = cfp_out_commit(&p->out, r->output, r->digest, &r->bytes_out, p->st);
+    r->t_write += cfp_now() - t_commit;
+out:
+    p->seconds += cfp_now() - t0;
+    return err;
+}
+
+const char *cfp_proc_kind(const struct cfp_proc *p)
+{
+    static const char *const names[] = {"unknown", "image", "text", "csv"};
+    return names[p->kind];
+}
+
+double cfp_proc_seconds(const struct cfp_proc *p)
+{
+    return p->seconds;
+}
+
+void cfp_proc_free(struct cfp_proc **pp)
+{
+    struct cfp_proc *p = pp ? *pp : NULL;
+
+    if (!p)
+        return;
+    proc_reset(p);
+    cfp_free(p);
+    *pp = NULL;
+}
+
+cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
+                       const char *content_type, const unsigned char *body, size_t len,
+                       struct cfp_record *r, struct cfp_status *st)
+{
+    /* A read-only view: the image path reads body->data and never appends
+     * when whole is set, so the cast away from const is not written through. */
+    struct cfp_buf view = {(unsigned char *)(uintptr_t)body, len, len, len};
+    struct cfp_proc *p = NULL;
+    size_t sniff = len < SNIFF_LEN ? len : SNIFF_LEN;
+    cfp_err err = cfp_proc_new(cfg, t, &view, st, &p);
+    double proc_s;
+
+    if (err)
+        return err;
+    p->whole = true;
+    (void)sink_begin(p, content_type, (int64_t)len);
+    err = sink_data(p, body, sniff);
+    if (!err && p->kind != KIND_UNDECIDED && p->kind != KIND_IMAGE && len > sniff) {
+        double t0 = cfp_now();
+        err = dispatch(p, body + sniff, len - sniff);
+        p->seconds += cfp_now() - t0;
+    }
+    if (!err)
+        err = cfp_proc_finish(p, r);
+    else
+        memcpy(r->kind, cfp_proc_kind(p), strlen(cfp_proc_kind(p)) + 1);
+    proc_s = cfp_proc_seconds(p);
+    r->t_process = proc_s > r->t_write ? proc_s - r->t_write : 0;
+    cfp_proc_free(&p);
+    return err;
+}

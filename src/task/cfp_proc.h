@@ -1,0 +1,58 @@
+/* cfp_proc.h - type detection and dispatch of a body to its processor.
+ *
+ * A struct cfp_proc receives a body as it arrives (begin/data, the shape of
+ * struct cfp_fetch_sink) and decides its kind from the first bytes: the PNG
+ * signature first; then the URL's extension or the Content-Type: .png or
+ * image/png is an image (which will then fail as "not a PNG"), .csv or
+ * text/csv is CSV, .txt or any text/ type is text; anything else fails with
+ * CFP_ERR_TYPE as soon as it is known, without downloading the rest.
+ * Text and CSV are streamed to their processors; images are buffered (up to
+ * --max-bytes) because decoding needs the whole file. */
+#ifndef CFP_PROC_H
+#define CFP_PROC_H
+
+#include "base/cfp_buf.h"
+#include "task/cfp_fetch.h"
+#include "task/cfp_record.h"
+#include "task/cfp_task.h"
+
+struct cfp_proc;
+
+/* Prepares processing for task index/url. body is the worker's reusable
+ * image buffer; st receives any failure message. Caller frees with
+ * cfp_proc_free(). */
+cfp_err cfp_proc_new(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
+                     struct cfp_buf *body, struct cfp_status *st, struct cfp_proc **out);
+
+/* The fetch sink that feeds p; valid while p lives. */
+struct cfp_fetch_sink cfp_proc_sink(struct cfp_proc *p);
+
+/* Ends the body: finishes processing, commits the output and fills r's
+ * kind, output, digest, bytes_out, kind-specific fields, t_process and
+ * t_write. On failure r's fields stay as they were and no output exists. */
+cfp_err cfp_proc_finish(struct cfp_proc *p, struct cfp_record *r);
+
+/* The kind decided so far ("image", "text", "csv", "unknown"). */
+const char *cfp_proc_kind(const struct cfp_proc *p);
+
+/* Seconds spent processing and writing so far (excluded from fetch time). */
+double cfp_proc_seconds(const struct cfp_proc *p);
+
+void cfp_proc_free(struct cfp_proc **pp);
+
+/* Checks, from a body's first bytes (the first 8 are enough), the URL and
+ * the Content-Type, that the body has a processor: CFP_ERR_TYPE with the
+ * same message as the streaming path otherwise. Lets an engine that buffers
+ * whole bodies (async) stop a transfer as early as the streaming path does. */
+cfp_err cfp_proc_check_type(const struct cfp_task *t, const char *content_type,
+                            const unsigned char *head, size_t n, struct cfp_status *st);
+
+/* Processes a body that is already complete in memory (the async engine's
+ * CPU stage): the same detection, processors and outputs as the streaming
+ * path, without copying the body. Fills r as cfp_proc_finish() does, and
+ * t_process / t_write. On failure the message is in st. */
+cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
+                       const char *content_type, const unsigned char *body, size_t len,
+                       struct cfp_record *r, struct cfp_status *st);
+
+#endif
