@@ -1,6 +1,7 @@
 /* cfp_server_internal.h - the server's request-path resolution, exposed
  * only for tests and the fuzz target (tests/fuzz/fuzz_server_path.c). Not
- * part of the cfp_server API: nothing outside cfp_server.c and tests calls it.
+ * part of the cfp_server API: defined in cfp_server_path.c; nothing but
+ * cfp_server.c and the tests calls it.
  */
 #ifndef CFP_SERVER_INTERNAL_H
 #define CFP_SERVER_INTERNAL_H

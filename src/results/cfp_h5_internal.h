@@ -96,4 +96,22 @@ bool cfp_h5__valid_name(const char *s, size_t max);
 /* Replaces bytes of s that are not part of valid UTF-8 with '?', in place. */
 void cfp_h5__utf8_sanitize(char *s);
 
+/* An open results file (the writer's handle, cfp_h5.h): shared by the
+ * writer files, cfp_h5_write.c and cfp_h5_ranks.c. */
+struct cfp_h5 {
+    hid_t file, runs; /* open for the handle's life */
+    hid_t run, tasks; /* the current run; H5I_INVALID_HID between runs */
+    hid_t rowtype;    /* memory type of struct cfp_h5_row */
+    char *path;       /* for messages */
+    char run_id[CFP_H5_RUN_ID_MAX];
+    bool ranks_written; /* /runs/<id>/ranks exists */
+    /* Rows not yet in the file: a fixed batch, so memory never grows with
+     * the number of tasks. */
+    struct cfp_record *buf;
+    size_t nbuf;
+    struct cfp_h5_row *rows; /* scratch: buf as HDF5 rows, built per write */
+    hsize_t nfile;           /* rows of the current run already in the file */
+    double last_write;       /* monotonic seconds of the last batch write */
+};
+
 #endif

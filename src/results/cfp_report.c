@@ -12,34 +12,34 @@
 
 #define REPORT_MAX_FAILURES 20
 
-static const char *const mode_names[REPORT_MODES] = {"sequential", "threading", "mpi", "async"};
-static const char *const mode_labels[REPORT_MODES] = {"sequential", "threading",
+static const char *const mode_names[CFP_REPORT_MODES] = {"sequential", "threading", "mpi", "async"};
+static const char *const mode_labels[CFP_REPORT_MODES] = {"sequential", "threading",
                                                       "multiprocessing", "async"};
 
-int report_mode_slot(const char *mode)
+int cfp_report_mode_slot(const char *mode)
 {
-    for (int i = 0; i < REPORT_MODES; i++)
+    for (int i = 0; i < CFP_REPORT_MODES; i++)
         if (strcmp(mode, mode_names[i]) == 0)
             return i;
     return strcmp(mode, "multiprocessing") == 0 ? 2 : -1;
 }
 
-const char *report_mode_label(int slot)
+const char *cfp_report_mode_label(int slot)
 {
     return mode_labels[slot];
 }
 
-double report_pct(double part, double whole)
+double cfp_report_pct(double part, double whole)
 {
     return whole > 0 ? 100.0 * part / whole : 0.0;
 }
 
-double report_wall(const struct run_sum *s)
+double cfp_report_wall(const struct cfp_report_run *s)
 {
     return s->info.wall_s > 1e-9 ? s->info.wall_s : 1e-9;
 }
 
-double report_parallel_units(const struct report *rep, const struct run_sum *s)
+double cfp_report_parallel_units(const struct cfp_report_state *rep, const struct cfp_report_run *s)
 {
     double units = (double)(s->info.workers > 0 ? s->info.workers : 1) *
                    (s->info.ranks > 0 ? s->info.ranks : 1);
@@ -48,9 +48,9 @@ double report_parallel_units(const struct report *rep, const struct run_sum *s)
     return units < (double)rep->cores ? units : (double)rep->cores;
 }
 
-double report_cpu_util(const struct report *rep, const struct run_sum *s)
+double cfp_report_cpu_util(const struct cfp_report_state *rep, const struct cfp_report_run *s)
 {
-    return (s->info.cpu_user_s + s->info.cpu_sys_s) / report_wall(s) / (double)rep->cores;
+    return (s->info.cpu_user_s + s->info.cpu_sys_s) / cfp_report_wall(s) / (double)rep->cores;
 }
 
 static int kind_index(const char *kind)
@@ -78,19 +78,19 @@ static uint64_t row_hash(const struct cfp_record *r)
 }
 
 /* Adds r to its host's totals. */
-static void host_add(struct run_sum *s, const struct cfp_record *r)
+static void host_add(struct cfp_report_run *s, const struct cfp_record *r)
 {
     struct host_sum *h = NULL;
 
     for (int i = 0; i < s->nhosts && !h; i++)
         if (strcmp(s->hosts[i].name, r->host) == 0)
             h = &s->hosts[i];
-    if (!h && s->nhosts < REPORT_HOSTS) {
+    if (!h && s->nhosts < CFP_REPORT_HOSTS) {
         h = &s->hosts[s->nhosts++];
         (void)snprintf(h->name, sizeof(h->name), "%s", r->host);
     }
     if (!h) {
-        h = &s->hosts[REPORT_HOSTS];
+        h = &s->hosts[CFP_REPORT_HOSTS];
         (void)snprintf(h->name, sizeof(h->name), "(other hosts)");
     }
     h->tasks++;
@@ -100,7 +100,7 @@ static void host_add(struct run_sum *s, const struct cfp_record *r)
 
 static int on_task(void *ctx, const struct cfp_record *r)
 {
-    struct run_sum *s = ctx;
+    struct cfp_report_run *s = ctx;
     int k = kind_index(r->kind);
 
     host_add(s, r);
@@ -108,7 +108,7 @@ static int on_task(void *ctx, const struct cfp_record *r)
     s->process_s += r->t_process;
     s->write_s += r->t_write;
     s->fingerprint += row_hash(r);
-    if (r->rank >= 0 && r->rank < REPORT_RANKS) {
+    if (r->rank >= 0 && r->rank < CFP_REPORT_RANKS) {
         s->rank_busy[r->rank] += r->t_fetch + r->t_process + r->t_write;
         s->rank_tasks[r->rank]++;
     }
@@ -122,8 +122,8 @@ static int on_task(void *ctx, const struct cfp_record *r)
 
 static int on_run(void *ctx, const char *run_id, const struct cfp_run_info *info)
 {
-    struct report *rep = ctx;
-    struct run_sum *s = &rep->runs[rep->nruns % REPORT_MAX_RUNS];
+    struct cfp_report_state *rep = ctx;
+    struct cfp_report_run *s = &rep->runs[rep->nruns % CFP_REPORT_MAX_RUNS];
 
     memset(s, 0, sizeof(*s));
     (void)snprintf(s->id, sizeof(s->id), "%s", run_id);
@@ -132,20 +132,20 @@ static int on_run(void *ctx, const char *run_id, const struct cfp_run_info *info
     return 0;
 }
 
-static int64_t first_shown(const struct report *rep)
+static int64_t first_shown(const struct cfp_report_state *rep)
 {
-    return rep->nruns > REPORT_MAX_RUNS ? rep->nruns - REPORT_MAX_RUNS : 0;
+    return rep->nruns > CFP_REPORT_MAX_RUNS ? rep->nruns - CFP_REPORT_MAX_RUNS : 0;
 }
 
-static const struct run_sum *nth(const struct report *rep, int64_t i)
+static const struct cfp_report_run *nth(const struct cfp_report_state *rep, int64_t i)
 {
-    return &rep->runs[i % REPORT_MAX_RUNS];
+    return &rep->runs[i % CFP_REPORT_MAX_RUNS];
 }
 
-double report_load_balance(const struct run_sum *s)
+double cfp_report_load_balance(const struct cfp_report_run *s)
 {
     double max = 0, sum = 0;
-    int n = s->info.ranks < REPORT_RANKS ? s->info.ranks : REPORT_RANKS;
+    int n = s->info.ranks < CFP_REPORT_RANKS ? s->info.ranks : CFP_REPORT_RANKS;
 
     for (int i = 0; i < n; i++) {
         sum += s->rank_busy[i];
@@ -162,9 +162,9 @@ static int engine_index(const char *engine)
 
 /* The multiprocessing row: the newest mpi run with the sequential rank
  * engine on the most ranks (the seed's process pool), else the newest. */
-static void pick_multiprocessing(struct workload_view *w)
+static void pick_multiprocessing(struct cfp_report_workload *w)
 {
-    for (int k = REPORT_RANKS; k >= 1; k--)
+    for (int k = CFP_REPORT_RANKS; k >= 1; k--)
         if (w->matrix[k][0]) {
             w->by_mode[2] = w->matrix[k][0];
             return;
@@ -172,22 +172,22 @@ static void pick_multiprocessing(struct workload_view *w)
 }
 
 /* Groups the newest run of each mode by workload, in order of appearance. */
-static void build_views(struct report *rep)
+static void build_views(struct cfp_report_state *rep)
 {
     for (int64_t i = first_shown(rep); i < rep->nruns; i++) {
-        const struct run_sum *s = nth(rep, i);
-        int slot = report_mode_slot(s->info.mode), w;
+        const struct cfp_report_run *s = nth(rep, i);
+        int slot = cfp_report_mode_slot(s->info.mode), w;
         for (w = 0; w < rep->nwl; w++)
             if (strcmp(rep->wl[w].name, s->info.workload) == 0)
                 break;
         if (w == rep->nwl) {
-            if (rep->nwl == REPORT_MAX_WORKLOADS)
+            if (rep->nwl == CFP_REPORT_MAX_WORKLOADS)
                 continue;
             rep->wl[rep->nwl++].name = s->info.workload;
         }
         if (slot >= 0)
             rep->wl[w].by_mode[slot] = s; /* later runs replace earlier ones */
-        if (slot == 2 && s->info.ranks >= 1 && s->info.ranks <= REPORT_RANKS)
+        if (slot == 2 && s->info.ranks >= 1 && s->info.ranks <= CFP_REPORT_RANKS)
             rep->wl[w].matrix[s->info.ranks][engine_index(s->info.engine)] = s;
     }
     for (int w = 0; w < rep->nwl; w++)
@@ -196,14 +196,14 @@ static void build_views(struct report *rep)
 
 /* Whether s is a workload's run of some mode or of its MPI matrix: the
  * runs whose task sums (phases, digests, ranks) the report prints. */
-static bool in_view(const struct report *rep, const struct run_sum *s)
+static bool in_view(const struct cfp_report_state *rep, const struct cfp_report_run *s)
 {
     for (int w = 0; w < rep->nwl; w++) {
-        const struct workload_view *v = &rep->wl[w];
-        for (int m = 0; m < REPORT_MODES; m++)
+        const struct cfp_report_workload *v = &rep->wl[w];
+        for (int m = 0; m < CFP_REPORT_MODES; m++)
             if (v->by_mode[m] == s)
                 return true;
-        for (int k = 1; k <= REPORT_RANKS; k++)
+        for (int k = 1; k <= CFP_REPORT_RANKS; k++)
             for (int e = 0; e < 3; e++)
                 if (v->matrix[k][e] == s)
                     return true;
@@ -211,7 +211,7 @@ static bool in_view(const struct report *rep, const struct run_sum *s)
     return false;
 }
 
-static cfp_err load(struct report *rep, const char *path, struct cfp_status *st)
+static cfp_err load(struct cfp_report_state *rep, const char *path, struct cfp_status *st)
 {
     cfp_err err;
 
@@ -220,7 +220,7 @@ static cfp_err load(struct report *rep, const char *path, struct cfp_status *st)
     rep->cores = sysconf(_SC_NPROCESSORS_ONLN);
     if (rep->cores < 1)
         rep->cores = 1;
-    rep->runs = cfp_calloc(REPORT_MAX_RUNS, sizeof(*rep->runs));
+    rep->runs = cfp_calloc(CFP_REPORT_MAX_RUNS, sizeof(*rep->runs));
     if (!rep->runs)
         return cfp_status_set(st, CFP_ERR_NOMEM, "report: out of memory");
     err = cfp_h5_read_runs(path, on_run, rep, st);
@@ -231,7 +231,7 @@ static cfp_err load(struct report *rep, const char *path, struct cfp_status *st)
      * results file that collects hundreds of runs (a benchmark appends
      * to one) costs the same to report as one with a run per mode. */
     for (int64_t i = first_shown(rep); !err && i < rep->nruns; i++) {
-        struct run_sum *s = &rep->runs[i % REPORT_MAX_RUNS];
+        struct cfp_report_run *s = &rep->runs[i % CFP_REPORT_MAX_RUNS];
         if (i == rep->nruns - 1 || in_view(rep, s))
             err = cfp_h5_read_tasks_brief(path, s->id, on_task, s, st);
     }
@@ -241,19 +241,19 @@ static cfp_err load(struct report *rep, const char *path, struct cfp_status *st)
 /* Whether every mode's newest run of w (and every run of its MPI matrix)
  * recorded the same tasks, statuses and output digests (compared through
  * their fingerprints and task counts). */
-static bool workload_identical(const struct workload_view *w, int *nmodes)
+static bool workload_identical(const struct cfp_report_workload *w, int *nmodes)
 {
-    const struct run_sum *ref = NULL;
+    const struct cfp_report_run *ref = NULL;
     bool same = true;
 
     *nmodes = 0;
-    for (int m = 0; m < REPORT_MODES + (REPORT_RANKS + 1) * 3; m++) {
-        const struct run_sum *s = m < REPORT_MODES ? w->by_mode[m]
-                                                   : w->matrix[(m - REPORT_MODES) / 3]
-                                                              [(m - REPORT_MODES) % 3];
+    for (int m = 0; m < CFP_REPORT_MODES + (CFP_REPORT_RANKS + 1) * 3; m++) {
+        const struct cfp_report_run *s = m < CFP_REPORT_MODES ? w->by_mode[m]
+                                                   : w->matrix[(m - CFP_REPORT_MODES) / 3]
+                                                              [(m - CFP_REPORT_MODES) % 3];
         if (!s)
             continue;
-        if (m < REPORT_MODES)
+        if (m < CFP_REPORT_MODES)
             (*nmodes)++;
         if (!ref)
             ref = s;
@@ -263,9 +263,9 @@ static bool workload_identical(const struct workload_view *w, int *nmodes)
     return same;
 }
 
-static void print_workload_table(const struct report *rep, const struct workload_view *w)
+static void print_workload_table(const struct cfp_report_state *rep, const struct cfp_report_workload *w)
 {
-    const struct run_sum *seq = w->by_mode[0];
+    const struct cfp_report_run *seq = w->by_mode[0];
     FILE *f = rep->f;
     int nmodes;
     bool same = workload_identical(w, &nmodes);
@@ -273,29 +273,29 @@ static void print_workload_table(const struct report *rep, const struct workload
     fprintf(f, "%-16s %9s %8s %8s %7s %8s %6s %5s %7s %6s   %s\n", "mode", "wrk/conc", "wall_s",
             "files/s", "MB/s", "speedup", "eff", "cpu%", "rss_MB", "failed",
             "fetch/process/write");
-    for (int m = 0; m < REPORT_MODES; m++) {
-        const struct run_sum *s = w->by_mode[m];
+    for (int m = 0; m < CFP_REPORT_MODES; m++) {
+        const struct cfp_report_run *s = w->by_mode[m];
         const struct cfp_run_info *in = s ? &s->info : NULL;
         double tot, speed;
         char wc[24];
         if (!s) {
-            fprintf(f, "%-16s %s\n", report_mode_label(m),
+            fprintf(f, "%-16s %s\n", cfp_report_mode_label(m),
                     m == 2 ? "no run recorded (cfp --compare runs it when built with MPI)"
                            : "no run recorded for this workload");
             continue;
         }
         tot = s->fetch_s + s->process_s + s->write_s;
-        speed = seq ? report_wall(seq) / report_wall(s) : 0;
+        speed = seq ? cfp_report_wall(seq) / cfp_report_wall(s) : 0;
         (void)snprintf(wc, sizeof(wc), "%d/%d", in->workers, in->concurrency);
         if (m == 2)
             (void)snprintf(wc, sizeof(wc), "%dr x%d", in->ranks, in->workers);
         fprintf(f, "%-16s %9s %8.2f %8.1f %7.1f %7.2fx %5.0f%% %4.0f%% %7.1f %6lld   %.0f/%.0f/%.0f%%\n",
-                report_mode_label(m), wc, in->wall_s, (double)in->tasks / report_wall(s),
-                (double)in->bytes_in / report_wall(s) / 1e6, speed,
-                100.0 * speed / report_parallel_units(rep, s), 100.0 * report_cpu_util(rep, s),
+                cfp_report_mode_label(m), wc, in->wall_s, (double)in->tasks / cfp_report_wall(s),
+                (double)in->bytes_in / cfp_report_wall(s) / 1e6, speed,
+                100.0 * speed / cfp_report_parallel_units(rep, s), 100.0 * cfp_report_cpu_util(rep, s),
                 (double)in->peak_rss_kb / 1024.0, (long long)in->failed,
-                report_pct(s->fetch_s, tot), report_pct(s->process_s, tot),
-                report_pct(s->write_s, tot));
+                cfp_report_pct(s->fetch_s, tot), cfp_report_pct(s->process_s, tot),
+                cfp_report_pct(s->write_s, tot));
     }
     if (nmodes > 1)
         fprintf(f, "Outputs: %s across the %d modes (status and SHA-256 of every output, per task).\n",
@@ -303,16 +303,16 @@ static void print_workload_table(const struct report *rep, const struct workload
 }
 
 /* The ranks x rank-engine matrix of a workload's mpi runs, if any. */
-static void print_matrix(const struct report *rep, const struct workload_view *w)
+static void print_matrix(const struct cfp_report_state *rep, const struct cfp_report_workload *w)
 {
     static const char *const eng[3] = {"sequential", "threading", "async"};
-    const struct run_sum *seq = w->by_mode[0];
+    const struct cfp_report_run *seq = w->by_mode[0];
     FILE *f = rep->f;
     bool any = false;
 
-    for (int k = 1; k <= REPORT_RANKS; k++)
+    for (int k = 1; k <= CFP_REPORT_RANKS; k++)
         for (int e = 0; e < 3; e++) {
-            const struct run_sum *s = w->matrix[k][e];
+            const struct cfp_report_run *s = w->matrix[k][e];
             if (!s)
                 continue;
             if (!any)
@@ -320,20 +320,20 @@ static void print_matrix(const struct report *rep, const struct workload_view *w
                            "%6s %-11s %8s %8s %8s\n", "ranks", "engine", "wall_s", "speedup", "balance");
             any = true;
             fprintf(f, "%6d %-11s %8.2f %7.2fx %8.2f\n", k, eng[e], s->info.wall_s,
-                    seq ? report_wall(seq) / report_wall(s) : 0, report_load_balance(s));
+                    seq ? cfp_report_wall(seq) / cfp_report_wall(s) : 0, cfp_report_load_balance(s));
         }
     if (any)
         fprintf(f, "\n");
 }
 
-static void print_workloads(const struct report *rep)
+static void print_workloads(const struct cfp_report_state *rep)
 {
     FILE *f = rep->f;
 
     for (int i = 0; i < rep->nwl; i++) {
-        const struct workload_view *w = &rep->wl[i];
-        const struct run_sum *any = NULL;
-        for (int m = 0; m < REPORT_MODES && !any; m++)
+        const struct cfp_report_workload *w = &rep->wl[i];
+        const struct cfp_report_run *any = NULL;
+        for (int m = 0; m < CFP_REPORT_MODES && !any; m++)
             any = w->by_mode[m];
         if (!any)
             continue;
@@ -344,7 +344,7 @@ static void print_workloads(const struct report *rep)
         print_workload_table(rep, w);
         fprintf(f, "\n");
         print_matrix(rep, w);
-        report_print_insights(rep, w);
+        cfp_report_print_insights(rep, w);
     }
     fprintf(f, "Columns: wrk/conc = workers (threads) / transfers in flight; speedup = sequential wall / "
                "wall;\neff = speedup / cores the mode can compute on (min(cores, workers x ranks); over "
@@ -354,14 +354,14 @@ static void print_workloads(const struct report *rep)
             rep->cores);
 }
 
-static void print_history(const struct report *rep)
+static void print_history(const struct cfp_report_state *rep)
 {
     FILE *f = rep->f;
 
-    fprintf(f, "All runs in the file (newest %d, oldest first)\n", REPORT_MAX_RUNS);
+    fprintf(f, "All runs in the file (newest %d, oldest first)\n", CFP_REPORT_MAX_RUNS);
     fprintf(f, "------------------------------------------------\n");
     for (int64_t i = first_shown(rep); i < rep->nruns; i++) {
-        const struct run_sum *s = nth(rep, i);
+        const struct cfp_report_run *s = nth(rep, i);
         fprintf(f, "%-22s %-10s %-11s %s  %6lld tasks %5lld failed %8.2f s%s\n", s->id,
                 s->info.workload, s->info.mode, s->info.started, (long long)s->info.tasks,
                 (long long)s->info.failed, s->info.wall_s, s->info.complete ? "" : "  (incomplete)");
@@ -370,31 +370,31 @@ static void print_history(const struct report *rep)
 }
 
 /* Where the newest run's tasks ran, when that was more than one host. */
-static void print_hosts(const struct report *rep, const struct run_sum *s)
+static void print_hosts(const struct cfp_report_state *rep, const struct cfp_report_run *s)
 {
-    int n = s->nhosts + (s->hosts[REPORT_HOSTS].tasks > 0);
+    int n = s->nhosts + (s->hosts[CFP_REPORT_HOSTS].tasks > 0);
     double busy = 0;
 
     if (n < 2)
         return;
-    for (int i = 0; i <= REPORT_HOSTS; i++)
+    for (int i = 0; i <= CFP_REPORT_HOSTS; i++)
         busy += s->hosts[i].busy_s;
     fprintf(rep->f, "Per host, newest run %s (%d hosts; busy = summed task time)\n", s->id, n);
     fprintf(rep->f, "%-24s %8s %8s %8s %10s %6s\n", "host", "tasks", "ok", "failed", "busy_s", "share");
-    for (int i = 0; i <= REPORT_HOSTS; i++) {
+    for (int i = 0; i <= CFP_REPORT_HOSTS; i++) {
         const struct host_sum *h = &s->hosts[i];
         if (!h->tasks)
             continue;
         fprintf(rep->f, "%-24s %8lld %8lld %8lld %10.2f %5.0f%%\n", h->name[0] ? h->name : "(unknown)",
                 (long long)h->tasks, (long long)h->ok, (long long)(h->tasks - h->ok), h->busy_s,
-                report_pct(h->busy_s, busy));
+                cfp_report_pct(h->busy_s, busy));
     }
     fprintf(rep->f, "\n");
 }
 
 static int on_failure(void *ctx, const struct cfp_record *r)
 {
-    struct report *rep = ctx;
+    struct cfp_report_state *rep = ctx;
 
     if (r->code == CFP_ERR_OK)
         return 0;
@@ -405,9 +405,9 @@ static int on_failure(void *ctx, const struct cfp_record *r)
     return 0;
 }
 
-static cfp_err write_body(struct report *rep, struct cfp_status *st)
+static cfp_err write_body(struct cfp_report_state *rep, struct cfp_status *st)
 {
-    const struct run_sum *last;
+    const struct cfp_report_run *last;
     char now[32];
 
     cfp_iso8601_now(now, sizeof(now));
@@ -441,7 +441,7 @@ static void svg_path(const char *out_path, char *buf, size_t size)
 cfp_err cfp_report_write(const char *results_path, const char *out_path, bool *identical,
                          struct cfp_status *st)
 {
-    struct report rep;
+    struct cfp_report_state rep;
     char tmp[CFP_PATH_MAX + 32], svg[CFP_PATH_MAX + 8];
     bool to_stdout = strcmp(out_path, "-") == 0;
     cfp_err err = load(&rep, results_path, st);
@@ -471,7 +471,7 @@ cfp_err cfp_report_write(const char *results_path, const char *out_path, bool *i
     }
     if (!err && !to_stdout) {
         svg_path(out_path, svg, sizeof(svg));
-        err = report_write_svg(&rep, svg, st);
+        err = cfp_report_write_svg(&rep, svg, st);
     }
 out_free_runs:
     cfp_free(rep.runs);

@@ -5,12 +5,12 @@
 #include "results/cfp_report_internal.h"
 
 /* The fastest run of w and the runner-up (NULL when there is none). */
-static void rank_runs(const struct workload_view *w, const struct run_sum **best,
-                      const struct run_sum **second)
+static void rank_runs(const struct cfp_report_workload *w, const struct cfp_report_run **best,
+                      const struct cfp_report_run **second)
 {
     *best = *second = NULL;
-    for (int m = 0; m < REPORT_MODES; m++) {
-        const struct run_sum *s = w->by_mode[m];
+    for (int m = 0; m < CFP_REPORT_MODES; m++) {
+        const struct cfp_report_run *s = w->by_mode[m];
         if (!s)
             continue;
         if (!*best || s->info.wall_s < (*best)->info.wall_s) {
@@ -24,15 +24,15 @@ static void rank_runs(const struct workload_view *w, const struct run_sum **best
 
 /* I/O- or CPU-bound, judged from the phase split of the sequential run
  * (where no overlap hides either phase), else of the first run found. */
-static void print_boundness(const struct report *rep, const struct workload_view *w)
+static void print_boundness(const struct cfp_report_state *rep, const struct cfp_report_workload *w)
 {
-    const struct run_sum *s = w->by_mode[0];
+    const struct cfp_report_run *s = w->by_mode[0];
     double tot, fetch;
 
-    for (int m = 1; !s && m < REPORT_MODES; m++)
+    for (int m = 1; !s && m < CFP_REPORT_MODES; m++)
         s = w->by_mode[m];
     tot = s->fetch_s + s->process_s + s->write_s;
-    fetch = report_pct(s->fetch_s, tot);
+    fetch = cfp_report_pct(s->fetch_s, tot);
     fprintf(rep->f, "- In the %s run, tasks spent %.0f%% of their time fetching and %.0f%% processing "
                     "and writing:\n  this workload is %s.\n",
             s->info.mode, fetch, 100.0 - fetch,
@@ -42,10 +42,10 @@ static void print_boundness(const struct report *rep, const struct workload_view
 }
 
 /* What stopped the winner from going faster. */
-static void print_limit(const struct report *rep, const struct run_sum *b)
+static void print_limit(const struct cfp_report_state *rep, const struct cfp_report_run *b)
 {
     const struct cfp_run_info *in = &b->info;
-    double util = report_cpu_util(rep, b);
+    double util = cfp_report_cpu_util(rep, b);
     double cpu_floor = (in->cpu_user_s + in->cpu_sys_s) / (double)rep->cores;
     double io_floor = in->concurrency > 0 && in->latency_ms > 0
                           ? (double)in->tasks * in->latency_ms / 1000.0 / in->concurrency
@@ -63,9 +63,9 @@ static void print_limit(const struct report *rep, const struct run_sum *b)
                         "floor; the CPU was only %.0f%% busy.\n",
                 (long long)in->tasks, in->latency_ms, in->concurrency, io_floor, in->wall_s,
                 100 * util);
-    else if (report_pct(b->write_s, tot) >= 30)
+    else if (cfp_report_pct(b->write_s, tot) >= 30)
         fprintf(rep->f, "the disk: writing outputs took %.0f%% of task time.\n",
-                report_pct(b->write_s, tot));
+                cfp_report_pct(b->write_s, tot));
     else if (strcmp(in->mode, "sequential") == 0)
         fprintf(rep->f, "doing one thing at a time: it used %.0f%% of %ld cores and overlapped no "
                         "waits.\n",
@@ -77,9 +77,9 @@ static void print_limit(const struct report *rep, const struct run_sum *b)
 }
 
 /* The seed lab's lesson, with this machine's numbers. */
-static void print_lesson(const struct report *rep, const struct workload_view *w, bool cpu_bound)
+static void print_lesson(const struct cfp_report_state *rep, const struct cfp_report_workload *w, bool cpu_bound)
 {
-    const struct run_sum *seq = w->by_mode[0], *thr = w->by_mode[1], *asy = w->by_mode[3];
+    const struct cfp_report_run *seq = w->by_mode[0], *thr = w->by_mode[1], *asy = w->by_mode[3];
 
     if (!seq || !thr)
         return;
@@ -88,19 +88,19 @@ static void print_lesson(const struct report *rep, const struct workload_view *w
                         "at once and got\n  %.2fx over sequential on %ld cores (efficiency %.0f%%). In "
                         "the Python seed lab the GIL\n  holds CPU-bound threads near 1x, and only "
                         "processes scale.\n",
-                report_wall(seq) / report_wall(thr), rep->cores,
-                100.0 * report_wall(seq) / report_wall(thr) / report_parallel_units(rep, thr));
+                cfp_report_wall(seq) / cfp_report_wall(thr), rep->cores,
+                100.0 * cfp_report_wall(seq) / cfp_report_wall(thr) / cfp_report_parallel_units(rep, thr));
     else if (asy)
         fprintf(rep->f, "- Waiting overlaps without cores: threading (%d threads) got %.1fx and async "
                         "(one loop, %d transfers) %.1fx\n  on %ld cores, because a task waiting on "
                         "the network needs no CPU.\n",
-                thr->info.workers, report_wall(seq) / report_wall(thr), asy->info.concurrency,
-                report_wall(seq) / report_wall(asy), rep->cores);
+                thr->info.workers, cfp_report_wall(seq) / cfp_report_wall(thr), asy->info.concurrency,
+                cfp_report_wall(seq) / cfp_report_wall(asy), rep->cores);
 }
 
-void report_print_insights(const struct report *rep, const struct workload_view *w)
+void cfp_report_print_insights(const struct cfp_report_state *rep, const struct cfp_report_workload *w)
 {
-    const struct run_sum *best, *second, *seq = w->by_mode[0];
+    const struct cfp_report_run *best, *second, *seq = w->by_mode[0];
     double fetch_share;
 
     rank_runs(w, &best, &second);
@@ -109,13 +109,13 @@ void report_print_insights(const struct report *rep, const struct workload_view 
     fprintf(rep->f, "What the numbers say about '%s'\n", w->name);
     if (second)
         fprintf(rep->f, "- %s won: %.2f s, %.2fx faster than %s (%.2f s)%s", best->info.mode,
-                best->info.wall_s, report_wall(second) / report_wall(best), second->info.mode,
+                best->info.wall_s, cfp_report_wall(second) / cfp_report_wall(best), second->info.mode,
                 second->info.wall_s, seq && seq != best && seq != second ? "" : ".\n");
     if (second && seq && seq != best && seq != second)
-        fprintf(rep->f, " and %.2fx faster than sequential.\n", report_wall(seq) / report_wall(best));
+        fprintf(rep->f, " and %.2fx faster than sequential.\n", cfp_report_wall(seq) / cfp_report_wall(best));
     print_boundness(rep, w);
     print_limit(rep, best);
-    fetch_share = seq ? report_pct(seq->fetch_s, seq->fetch_s + seq->process_s + seq->write_s) : 50;
+    fetch_share = seq ? cfp_report_pct(seq->fetch_s, seq->fetch_s + seq->process_s + seq->write_s) : 50;
     print_lesson(rep, w, fetch_share <= 40);
     if (best->info.failed > 0)
         fprintf(rep->f, "- %lld of %lld tasks failed in the winning run; each is recorded with its "
