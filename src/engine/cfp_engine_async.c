@@ -172,7 +172,6 @@ cfp_err cfp_engine_run_async(const struct cfp_engine_opts *eo, const struct cfp_
     struct cfp_async_loop *loop = NULL;
     struct cfp_watch *watch = NULL;
     struct cfp_async_pool p;
-    struct cfp_status why;
     cfp_err err = pool_init(&p, eo, cfg, sink, stats, st);
 
     if (err)
@@ -180,17 +179,12 @@ cfp_err cfp_engine_run_async(const struct cfp_engine_opts *eo, const struct cfp_
     err = cfp_async_loop_new(&p, eo->concurrency, eo->per_host, src, &loop, st);
     if (err)
         goto out_destroy_pool;
-    cfp_status_clear(&why);
-    err = cfp_watch_start(&p.ops, eo->workers, &watch, &why);
-    if (!watch) {
-        err = cfp_status_set(st, err, "%s", why.msg);
-        goto out_free_loop;
-    }
+    err = cfp_engine_start_lanes(&p.ops, eo->workers, &p.out, &watch, st);
     if (err)
-        cfp_async_fail(&p, err, &why); /* the lanes that started end at once */
+        goto out_free_loop;
     cfp_log(CFP_LOG_INFO, "async: %d transfers in flight, %d CPU workers", eo->concurrency,
             eo->workers);
-    cfp_async_loop_run(loop); /* returns at once if the pool failed to start */
+    cfp_async_loop_run(loop); /* returns at once if a lane failed to start */
     cfp_queue_close(p.jobs);  /* the pool drains what is queued, then ends */
     cfp_watch_join(watch);
     cfp_watch_free(&watch);

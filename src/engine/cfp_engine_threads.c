@@ -317,7 +317,6 @@ cfp_err cfp_engine_run_threads(const char *name, const struct cfp_engine_opts *e
     struct cfp_task_cfg wcfg = *cfg;
     struct cfp_watch *watch = NULL;
     struct pool p;
-    struct cfp_status why;
     cfp_err err = pool_init(&p, eo, st);
 
     if (err)
@@ -325,17 +324,12 @@ cfp_err cfp_engine_run_threads(const char *name, const struct cfp_engine_opts *e
     wcfg.gates = &p.gates;
     p.cfg = &wcfg;
     cfp_serial_sink_init(&p.out, sink, stats, st);
-    cfp_status_clear(&why);
-    err = cfp_watch_start(&p.ops, eo->workers, &watch, &why);
-    if (!watch) {
-        err = cfp_status_set(st, err, "%s", why.msg);
-        goto out_destroy_pool;
-    }
+    err = cfp_engine_start_lanes(&p.ops, eo->workers, &p.out, &watch, st);
     if (err)
-        pool_fail(&p, err, &why); /* the lanes that started end at once */
+        goto out_destroy_pool;
     cfp_log(CFP_LOG_INFO, "%s: %d workers, %d transfers, %d cpu slots", name, eo->workers,
             eo->concurrency, eo->cpu_slots);
-    if (!err)
+    if (!cfp_serial_sink_failed(&p.out))
         produce(&p, src);
     cfp_queue_close(p.tasks);
     cfp_watch_join(watch);
