@@ -50,7 +50,7 @@ struct cfp_engine_opts {
     int per_host; /* transfers in flight to one origin (scheme, host, port); 0 = no cap */
 };
 
-/* Defaults from the machine's cores for mode m (see README, "Engines"). */
+/* Defaults from the machine's cores for mode m (doc/engines.md). */
 void cfp_engine_defaults(enum cfp_mode m, struct cfp_engine_opts *eo);
 
 /* What a run counted; filled by the engine. abandoned: tasks cut short by a

@@ -4,8 +4,8 @@
  * - http and https over libcurl; file:// only as the URL given, never as a
  *   redirect target, and read by cfp_fetch_file.c, not by libcurl: regular
  *   files only, never a FIFO, device or directory;
- * - at most 5 redirects; connect timeout and stall timeout (< 1 byte/s for
- *   timeout_s seconds) from cfg->timeout_s;
+ * - at most 5 redirects; connect timeout and stall timeout (under 100
+ *   bytes/s for timeout_s seconds) from cfg->timeout_s;
  * - max_bytes enforced while receiving: the transfer stops at the limit;
  * - HTTP status >= 400 fails, with the status in the result; a final 3xx
  *   (a redirect not followed: no Location) fails with REDIRECT, its body
