@@ -3,7 +3,7 @@
 # something is missing (a re-run installs nothing and does not touch apt).
 #   jobs/deps.sh            build + run dependencies
 #   jobs/deps.sh --tests    also what the test suite uses (h5py, PIL, valgrind, openssl,
-#                           a Slurm for tests/slurm: slurm-wlm, munge)
+#                           a Slurm for tests/cluster: slurm-wlm, munge)
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config ca-certificates

@@ -9,5 +9,5 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export CFP_BIN=${CFP_BIN:-$here/../build/cfp} CFP_SRC=$here/..
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-exec /usr/bin/python3 "$here/../tests/soak.py" --urls "${1:-100000}" --np "${2:-3}" --every 10000 \
+exec /usr/bin/python3 "$here/../tests/e2e/soak.py" --urls "${1:-100000}" --np "${2:-3}" --every 10000 \
   --concurrency 256

@@ -5,8 +5,8 @@
 # $CFP_SKIP_LOG, else to cfp-skipped.log beside $CFP_BIN (the top of the
 # build dir; nowhere when neither is set). tests/run.sh prints that file at
 # the end, since ctest --output-on-failure hides a passing test's output.
-# Same format as skip_part() in tests/e2e_common.py and cfp_skip_part() in
-# tests/cfp_test.h.
+# Same format as skip_part() in tests/e2e/e2e_common.py and cfp_skip_part()
+# in tests/unit/cfp_test.h.
 cfp_skip_part() {
   local line="$1: $2: $3" log=${CFP_SKIP_LOG:-}
   line=${line//$'\n'/ }

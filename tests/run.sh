@@ -16,7 +16,7 @@
 # tests skipped for want of something (a passing test's output is hidden by
 # ctest --output-on-failure). Tests append those to $CFP_SKIP_LOG, here
 # BUILD_DIR/cfp-skipped.log, cleared first (skip_part() in
-# tests/e2e_common.py, cfp_skip_part() in tests/cfp_test.h and
+# tests/e2e/e2e_common.py, cfp_skip_part() in tests/unit/cfp_test.h and
 # tests/cfp_skip.sh). ctest's output is saved to BUILD_DIR/ctest-run.log and
 # its summary, from the "% tests passed" line on, is printed again last.
 set -uo pipefail

@@ -27,7 +27,7 @@
 
 /* Test hook: a file:// URL naming exactly this path is opened without
  * O_NONBLOCK and not type-checked, so a FIFO there blocks open() in the
- * kernel as a hung mount would (tests/e2e_stuck.py). */
+ * kernel as a hung mount would (tests/e2e/e2e_stuck.py). */
 #define HANG_ENV "CFP_TEST_HANG_OPEN"
 
 static const char *file_kind(mode_t m)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""hosts_jobs.py DIR - cfp on two hosts (tests/hosts/, doc/hosts.md):
+"""hosts_jobs.py DIR - cfp on two hosts (tests/cluster/hosts/, doc/hosts.md):
 
 A. `sbatch -N 2 --ntasks-per-node=2 jobs/cfp.sbatch` submitted on hosta:
    one results file and report on rank 0's host, the records' host column
@@ -20,7 +20,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The end-to-end helpers (tests/e2e/e2e_common.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from e2e_common import CFP, SRC, check, read_runs, run_cfp  # noqa: E402
 
 # This process reads results while rank 0 writes them: past HDF5's lock

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """hosts_smoke.py DIR - cfp --mode mpi across two "hosts" (network + UTS
-namespaces made by tests/hosts/hosts-up.sh DIR, with the two-node Slurm of
-tests/hosts/slurm2-up.sh DIR on top; doc/hosts.md). Two runs of 4 ranks,
-2 per host, on a list of file:// text files in DIR/smoke (the filesystem is
-shared by the hosts):
+namespaces made by tests/cluster/hosts/hosts-up.sh DIR, with the two-node
+Slurm of tests/cluster/slurm/slurm-up.sh --hosts DIR DIR/slurm on top;
+doc/hosts.md). Two runs of 4 ranks, 2 per host, on a list of file:// text
+files in DIR/smoke (the filesystem is shared by the hosts):
 
   a. mpirun, started on hosta, reaching hostb through DIR/rsh (no ssh);
   b. srun -N 2 -n 4 --mpi=pmix in a batch job (sbatch -N 2
@@ -25,6 +25,9 @@ import sys
 import time
 
 import h5py
+
+# skip_part() comes from the end-to-end helpers (tests/e2e/e2e_common.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 
 if len(sys.argv) != 2:
     sys.exit("usage: hosts_smoke.py DIR")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""jobs/*.sbatch on the real one-node Slurm of tests/slurm/slurm-up.sh.
+"""jobs/*.sbatch on the real one-node Slurm of tests/cluster/slurm/slurm-up.sh.
 
 1. `sbatch -n 2 jobs/cfp.sbatch` (srun --mpi=pmix) completes; its results
    file equals an uninterrupted local run.
@@ -17,7 +17,8 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The end-to-end helpers (tests/e2e/e2e_common.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from e2e_common import CFP, SRC, cfp_serve, check, read_runs, run_cfp, sha256_file, wait_for  # noqa: E402
 
 KEY = ("url", "status", "error_code", "digest", "kind")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # slurm_smoke.sh DIR - cfp --mode mpi as a Slurm batch job, on the test Slurm
-# that tests/slurm/slurm-up.sh brought up under DIR. Two jobs of 2 tasks:
+# that tests/cluster/slurm/slurm-up.sh brought up under DIR. Two jobs of 2 tasks:
 #   1. srun -n 2 --mpi=pmix cfp ...  (direct launch, PMIx from slurmd)
 #   2. mpirun -np 2 cfp ...           (Open MPI's launcher inside the allocation)
 # Each runs a list of file:// text URLs; the HDF5 results are then read back

@@ -2,7 +2,7 @@
 """End-to-end bad-input test: every kind of bad URL, server reply and file
 fails only its own task, with a precise message in its HDF5 record; every
 other task completes; exit status 1; no partial or temporary output is left.
-Real servers on loopback: `cfp serve` and tests/faultsrv.py.
+Real servers on loopback: `cfp serve` and tests/e2e/faultsrv.py.
 
 Issue #14: a URL-list line holding an ASCII control byte (a NUL, a tab
 inside the URL, DEL...) is its own task's error, never fetched as the part

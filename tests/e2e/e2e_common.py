@@ -8,7 +8,8 @@ import tempfile
 import time
 
 CFP = os.environ.get("CFP_BIN", "cfp")
-SRC = os.environ.get("CFP_SRC", os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The checkout: CFP_SRC, else three levels up from tests/e2e/e2e_common.py.
+SRC = os.environ.get("CFP_SRC", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 
 
 def fail(msg):
@@ -24,7 +25,7 @@ def check(cond, msg):
 def skip_log_path():
     """The file partial skips are appended to: $CFP_SKIP_LOG, else
     cfp-skipped.log beside the cfp binary (the top of the build dir, as
-    tests/cfp_test.h and tests/cfp_skip.sh do); None when neither is known."""
+    tests/unit/cfp_test.h and tests/cfp_skip.sh do); None when neither is known."""
     path = os.environ.get("CFP_SKIP_LOG")
     if path:
         return path
@@ -165,7 +166,7 @@ def cfp_serve(root, latency_ms=0, extra=()):
 
 
 def fault_server():
-    proc = Proc([sys.executable, os.path.join(SRC, "tests", "faultsrv.py")])
+    proc = Proc([sys.executable, os.path.join(SRC, "tests", "e2e", "faultsrv.py")])
     return proc, "http://127.0.0.1:%s" % proc.first_line
 
 

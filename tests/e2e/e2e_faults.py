@@ -81,7 +81,7 @@ def main():
     os.makedirs(files)
     # faultsrv reads FAULTSRV_ROOT (for /astext/) from its environment.
     env = dict(os.environ, FAULTSRV_ROOT=files)
-    fsrv = Proc_env([sys.executable, os.path.join(SRC, "tests", "faultsrv.py")], env)
+    fsrv = Proc_env([sys.executable, os.path.join(SRC, "tests", "e2e", "faultsrv.py")], env)
     fbase = "http://127.0.0.1:%s" % fsrv.first_line
     good_dir = os.path.join(work, "good")
     os.makedirs(good_dir)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """--per-host-connections: transfers in flight to one server, counted by the
-server itself (tests/faultsrv.py /slow/ counts requests being answered at
+server itself (tests/e2e/faultsrv.py /slow/ counts requests being answered at
 once). Two servers (two origins), 24 slow URLs each, interleaved:
 - threading (16 workers) and async (concurrency 32): with the cap, neither
   server ever sees more than N at once; without it, more (the test can fail);

@@ -312,7 +312,7 @@ def main():
         print("3 shards (sequential, threading, async) merged: equal to one run; overlapping shards refused")
 
         # 7. MPI: SIGUSR1 to mpirun stops every rank; --resume under mpirun completes.
-        # Outside the sanitizer builds only (tests/e2e.cmake): the Release
+        # Outside the sanitizer builds only (tests/e2e/CMakeLists.txt): the Release
         # suite runs it, so only a missing mpirun is a skip.
         if os.environ.get("CFP_SANITIZE", "") == "" and not shutil.which("mpirun"):
             skip_part("mpirun part", "mpirun not found")

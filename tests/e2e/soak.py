@@ -2,7 +2,7 @@
 """Soak: many URLs through the async engine (and under mpirun) against
 loopback servers that mix good files with faults.
 
-  /usr/bin/python3 tests/soak.py [--urls 100000] [--concurrency 256] [--every 10000] [--np 3]
+  /usr/bin/python3 tests/e2e/soak.py [--urls 100000] [--concurrency 256] [--every 10000] [--np 3]
 
 Checks: every task has exactly one record; each good URL is ok and each
 fault failed (or ok, for the ones a retry fixes); no task ran longer than
@@ -134,7 +134,7 @@ def main():
     os.makedirs(files)
     names = make_files(files)
     srv, base = cfp_serve(files)
-    fsrv = Proc([sys.executable, os.path.join(SRC, "tests", "faultsrv.py")])
+    fsrv = Proc([sys.executable, os.path.join(SRC, "tests", "e2e", "faultsrv.py")])
     fbase = "http://127.0.0.1:%s" % fsrv.first_line
     try:
         lst = os.path.join(work, "urls.txt")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The sequential engine end to end under valgrind (memcheck): good and bad
-URLs over real HTTP (cfp serve, tests/faultsrv.py) and file://, every kind of
+URLs over real HTTP (cfp serve, tests/e2e/faultsrv.py) and file://, every kind of
 task and failure path, --resume and cfp merge. valgrind must report no error
 and no definite or indirect leak (--error-exitcode=99); cfp's own statuses
 must be the expected ones."""

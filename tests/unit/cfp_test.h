@@ -54,7 +54,7 @@
  * cfp-skipped.log beside $CFP_BIN (the top of the build dir; nowhere when
  * neither is set). A passing test's output is hidden by ctest
  * --output-on-failure, so tests/run.sh prints that file at the end (same
- * format as skip_part() in tests/e2e_common.py). WHY is a printf format. */
+ * format as skip_part() in tests/e2e/e2e_common.py). WHY is a printf format. */
 static inline void cfp_skip_part(const char *test, const char *what, const char *why, ...)
     __attribute__((format(printf, 3, 4)));
 static inline void cfp_skip_part(const char *test, const char *what, const char *why, ...)

@@ -31,6 +31,8 @@ import tempfile
 import time
 import zlib
 
+# skip_part() comes from the end-to-end helpers (tests/e2e/e2e_common.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 try:
     import numpy as np
     from PIL import Image

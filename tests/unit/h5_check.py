@@ -3,7 +3,7 @@
 
 Usage: h5_check.py TEST_H5_BINARY OUT_FILE
 
-Runs `TEST_H5_BINARY write OUT_FILE` (tests/test_h5.c writes three known
+Runs `TEST_H5_BINARY write OUT_FILE` (tests/unit/test_h5.c writes three known
 runs), then reads the file with h5dump and with h5py and checks the layout,
 types and every row against the same deterministic generator, re-implemented
 here from its description rather than from the C code's output.
@@ -16,6 +16,8 @@ import shutil
 import subprocess
 import sys
 
+# skip_part() comes from the end-to-end helpers (tests/e2e/e2e_common.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 try:
     import h5py
     import numpy as np

@@ -3,7 +3,7 @@
 
 usage: png_psnr.py TEST_PNG_BINARY
 
-For each input PNG, `TEST_PNG resize IN OUT MAXSIDE` (tests/test_png.c,
+For each input PNG, `TEST_PNG resize IN OUT MAXSIDE` (tests/unit/test_png.c,
 calling cfp_png_process) writes OUT. The reference is Pillow's
 Image.resize(size, Image.LANCZOS) of the same image converted to 8 bits
 the way cfp documents it (doc/png.md). Checks: output size (longest side
@@ -34,6 +34,9 @@ import zlib
 
 import numpy as np
 from PIL import Image
+
+# skip_part() comes from the end-to-end helpers (tests/e2e/e2e_common.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 
 MIN_PSNR = 30.0        # against Pillow
 MIN_PSNR_IDEAL = 50.0  # against the same filter computed in float64 here

@@ -3,7 +3,7 @@
  * Without arguments: unit tests (determinism, seed sensitivity, counts,
  * directory errors, allocation failures, PRNG contracts).
  * `test_gen --generate DIR [IMAGES TEXTS CSV SEED]`: generates a dataset into
- * DIR and exits; tests/gen_check.py uses it to check the content with PIL and
+ * DIR and exits; tests/unit/gen_check.py uses it to check the content with PIL and
  * Python's csv module.
  * `test_gen --rng SEED N`: prints N outputs of cfp_rng_next() after
  * cfp_rng_seed(SEED), for gen_check.py's independent reference.

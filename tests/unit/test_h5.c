@@ -2,7 +2,7 @@
  * field, append to an existing file, survive interruption and a killed
  * writer, refuse foreign files, and clean up after allocation failures.
  *
- * `test_h5 write FILE` writes the fixed set of runs that tests/h5_check.py
+ * `test_h5 write FILE` writes the fixed set of runs that tests/unit/h5_check.py
  * checks independently with h5py (the generator below is mirrored there).
  * `test_h5 expect-locked FILE` is the child process of test_locked().
  */
@@ -31,7 +31,7 @@
 static char dir[64];
 static const char *argv0;
 
-/* ---- the deterministic generator (mirrored in tests/h5_check.py) ---- */
+/* ---- the deterministic generator (mirrored in tests/unit/h5_check.py) ---- */
 
 static const char *const kinds[] = {"image", "text", "csv", "unknown"};
 static const cfp_err fail_codes[] = {CFP_ERR_HTTP, CFP_ERR_TIMEOUT, CFP_ERR_PNG_DECODE,

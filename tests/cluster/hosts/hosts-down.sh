@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# hosts-down.sh DIR - tear down what hosts-up.sh (and slurm2-up.sh) made under
-# DIR: first the two-node Slurm (slurm2-down.sh DIR), then, per host listed
-# in DIR/hosts, any process still living in that host's network namespace
-# (started there through on.sh/rsh: an orted, a job step), Open MPI's files
-# named after its hostname (/tmp/ompi.H.*, /dev/shm/vader_segment.H.*), its
-# UTS bind mount and its network namespace (its veth pair goes with it), then the
-# switch namespace. Only what DIR/hosts names is touched. Waits until it is
+# hosts-down.sh DIR - tear down what hosts-up.sh (and ../slurm/slurm-up.sh
+# --hosts DIR DIR/slurm) made under DIR: first that Slurm (slurm-down.sh
+# --hosts DIR DIR/slurm), then, per host listed in DIR/hosts, any process
+# still living in that host's network namespace (started there through
+# on.sh/rsh: an orted, a job step), Open MPI's files named after its
+# hostname (/tmp/ompi.H.*, /dev/shm/vader_segment.H.*), its UTS bind mount
+# and its network namespace (its veth pair goes with it), then the switch
+# namespace. Only what DIR/hosts names is touched. Waits until it is
 # all gone; a zombie counts as gone (PID 1 here reaps late). Idempotent: safe
 # twice, after a half-done hosts-up, or on a DIR that never had hosts.
 set -euo pipefail
@@ -16,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=$(cd "$1" && pwd)
 rc=0
 
-"$here/slurm2-down.sh" "$dir" || rc=1
+"$here/../slurm/slurm-down.sh" --hosts "$dir" "$dir/slurm" || rc=1
 
 [[ -f $dir/hosts ]] || exit $rc
 sw='' hosts=()

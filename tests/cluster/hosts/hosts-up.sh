@@ -8,11 +8,12 @@
 # Nothing is added to the root network namespace: no interface, no route
 # (the first `ip netns add` on a machine mounts /run/netns, and that stays).
 # Writes:
-#   DIR/hosts      "name ip" per host (what hosts-down.sh and on.sh read)
+#   DIR/hosts      "name ip" per host (read by hosts-down.sh, on.sh, ../slurm/)
 #   DIR/rsh        an ssh look-alike for mpirun's --mca plm_rsh_agent
 #   DIR/hostfile   "H slots=2" per host, for mpirun --hostfile
 #   DIR/env.sh     CFP_HOSTS_* variables and CFP_MPIRUN_ARGS (source it)
-# Run things on a host with tests/hosts/on.sh DIR H CMD...
+# Run things on a host with tests/cluster/hosts/on.sh DIR H CMD..., a Slurm
+# on the hosts with ../slurm/slurm-up.sh --hosts DIR DIR/slurm.
 # Environment: CFP_HOSTS_PREFIX (default "host": hosts hosta, hostb, ...;
 # bridge namespace host-sw), CFP_HOSTS_NET (first three octets, default
 # 10.77.0), CFP_HOSTS_SLOTS (mpirun slots per host, default 2).
@@ -35,7 +36,7 @@ start_us=${EPOCHREALTIME/./}
 die() { echo "hosts-up: $*" >&2; exit 1; }
 
 # shellcheck source=tests/cfp_skip.sh
-source "$here/../cfp_skip.sh"
+source "$here/../../cfp_skip.sh"
 skipped="the two hosts (hosts_smoke and hosts_jobs skip too)"
 for prog in ip nsenter unshare hostname mount umount; do
   command -v "$prog" >/dev/null || { cfp_skip_part hosts_up "$skipped" "$prog not found"; exit 77; }
@@ -107,7 +108,7 @@ done
 # of one shell command line (it would give them to ssh, which joins them).
 cat >"$dir/rsh" <<EOF
 #!/bin/sh
-# Written by tests/hosts/hosts-up.sh: ssh for the hosts under $dir.
+# Written by tests/cluster/hosts/hosts-up.sh: ssh for the hosts under $dir.
 while [ \$# -gt 0 ]; do
   case \$1 in
     -[bcDEeFIiJLlmOopQRSWw]) shift 2 ;;  # ssh options that take a value
@@ -130,8 +131,8 @@ chmod 0755 "$dir/rsh"
 for h in "${names[@]}"; do echo "$h slots=$slots"; done >"$dir/hostfile"
 
 cat >"$dir/env.sh" <<EOF
-# Written by tests/hosts/hosts-up.sh; source it, then run mpirun on the
-# first host: tests/hosts/on.sh $dir ${names[0]} mpirun \$CFP_MPIRUN_ARGS -np N prog
+# Written by tests/cluster/hosts/hosts-up.sh; source it, then run mpirun on
+# the first host: tests/cluster/hosts/on.sh $dir ${names[0]} mpirun \$CFP_MPIRUN_ARGS -np N prog
 export CFP_HOSTS_DIR=$dir
 export CFP_HOSTS="${names[*]}"
 export CFP_HOSTS_NET=$net.0/24

@@ -1,7 +1,41 @@
 # shellcheck shell=bash
-# daemons.sh - sourced by slurm-down.sh and tests/hosts/slurm2-down.sh: find
-# the daemons a Slurm under DIR was started with, and stop exactly those.
-# Uses and fills the arrays names[] and pids[] of the caller.
+# daemons.sh - sourced by slurm-up.sh and slurm-down.sh: the nodes of a
+# Slurm (one, localhost, or one per host of ../hosts/hosts-up.sh) and how to
+# run a command on one; the daemons a Slurm under DIR was started with, and
+# how to stop exactly those. Uses and fills the arrays nodes[] and addrs[],
+# names[] and pids[] of the caller.
+
+daemons_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# read_nodes HOSTS_DIR: the nodes, in nodes[] (names) and addrs[] (IPv4):
+# the hosts listed in HOSTS_DIR/hosts (written by hosts-up.sh), or with
+# HOSTS_DIR empty the one node localhost at 127.0.0.1. 1 when HOSTS_DIR has
+# no hosts.
+read_nodes() {
+  local a b
+  nodes=() addrs=()
+  if [[ -z $1 ]]; then
+    nodes=(localhost) addrs=(127.0.0.1)
+    return 0
+  fi
+  [[ -f $1/hosts ]] || return 1
+  while read -r a b; do
+    case $a in '#'* | @* | '') ;; *) nodes+=("$a"); addrs+=("$b") ;; esac
+  done <"$1/hosts"
+  ((${#nodes[@]} > 0))
+}
+
+# on_node HOSTS_DIR NODE CMD...: run CMD on NODE, in its network and UTS
+# namespaces (../hosts/on.sh); here when HOSTS_DIR is empty.
+on_node() {
+  local hosts_dir=$1 node=$2
+  shift 2
+  if [[ -n $hosts_dir ]]; then
+    "$daemons_here/../hosts/on.sh" "$hosts_dir" "$node" "$@"
+  else
+    "$@"
+  fi
+}
 
 # alive PID NAME: PID is a live process called NAME. An exited daemon whose
 # parent is PID 1 stays a zombie until PID 1 reaps it (PID 1 here need not
@@ -83,7 +117,7 @@ make_sockdir() {
   echo "$d"
 }
 
-# remove_sockdir DIR: the munge socket directory slurm-up made under /tmp.
+# remove_sockdir DIR: the munge socket directory slurm-up.sh made under /tmp.
 remove_sockdir() {
   local d
   d=$(cat "$1/munge/sockdir" 2>/dev/null || true)
