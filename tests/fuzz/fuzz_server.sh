@@ -28,12 +28,14 @@ command -v clang >/dev/null 2>&1 || { echo "fuzz_server: clang not found" >&2; e
 mhd_libs=$(pkg-config --libs libmicrohttpd 2>/dev/null) || mhd_libs=-lmicrohttpd
 
 # The project's definitions (CMakeLists.txt) and warnings; the sources are
-# the target plus what cfp_server.c links against.
+# the target plus the server's files (cfp_server_path.c resolves the paths)
+# and what they link against.
 if ! clang -std=c11 -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -Wall -Wextra -Werror \
   -DCFP_VERSION='"0.1.0"' -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -I"$src/src" \
-  "$src/tests/fuzz/fuzz_server_path.c" "$src/src/lab/cfp_server.c" "$src/src/base/cfp_mem.c" \
+  "$src/tests/fuzz/fuzz_server_path.c" "$src/src/lab/cfp_server.c" \
+  "$src/src/lab/cfp_server_path.c" "$src/src/base/cfp_mem.c" \
   "$src/src/base/cfp_err.c" $mhd_libs -lpthread -o "$bin" >"$out/build.log" 2>&1; then
   cat "$out/build.log" >&2
   echo "fuzz_server: build failed (clang with libFuzzer and libmicrohttpd-dev needed)" >&2
