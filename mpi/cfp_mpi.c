@@ -124,7 +124,7 @@ cfp_err cfp_mpi_init(MPI_Comm *comm, int *rank, int *size, struct cfp_status *st
 
 /* What each rank says at the start: where it runs, and whether it can
  * write the output directory (ranks on other hosts may not see the same
- * filesystem: README, "Running across nodes"). */
+ * filesystem: doc/cluster.md). */
 struct rank_hello {
     char host[CFP_HOST_MAX];
     int32_t ok;

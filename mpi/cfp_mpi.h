@@ -15,15 +15,9 @@
 #include <mpi.h>
 
 #include "engine/cfp_engine.h"
-#include "run/cfp_run.h"
+#include "run/cfp_run.h" /* struct cfp_mpi_opts: parsed in every build */
 
-struct cfp_mpi_opts {
-    bool rank0_works;     /* rank 0 also processes tasks (default: yes) */
-    double rank_timeout_s; /* a worker silent this long (no heartbeat) ends the run */
-};
-
-#define CFP_MPI_RANK_TIMEOUT_DEFAULT 30.0
-#define CFP_MPI_HEARTBEAT_S          1.0
+#define CFP_MPI_HEARTBEAT_S 1.0
 
 /* True when this process was started by an MPI launcher (mpirun, srun). */
 bool cfp_mpi_under_launcher(void);

@@ -3,7 +3,7 @@
  * Every message travels on a duplicate of the job's communicator, so cfp's
  * traffic cannot match anyone else's. Tasks and records are sent as the raw
  * bytes of their flat structs: every rank runs the same binary on the same
- * architecture (the usual MPI job; documented in README). */
+ * architecture (the usual MPI job; documented in doc/mpi.md). */
 #ifndef CFP_MPI_INTERNAL_H
 #define CFP_MPI_INTERNAL_H
 

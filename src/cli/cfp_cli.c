@@ -1,5 +1,6 @@
-/* cfp_cli.c - command-line number parsing and usage errors. */
-#include "cli/cfp_cli.h"
+/* cfp_cli.c - what the subcommands share: number parsing, usage errors,
+ * the run summary and default paths. */
+#include "cli/cfp_cli_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -103,4 +104,13 @@ int cfp_cli_run_exit(const struct cfp_engine_stats *s, const char *results, cons
                 (long long)s->tasks, (long long)s->ok, (long long)s->failed,
                 stuck_note(s, note, sizeof(note)), results, report);
     return s->failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
+}
+
+const char *cfp_cli_report_beside(const char *results, char *buf, size_t size)
+{
+    const char *slash = strrchr(results, '/');
+    int n = snprintf(buf, size, "%.*sperformance_report.txt",
+                     slash ? (int)(slash - results + 1) : 0, results);
+
+    return n < 0 || (size_t)n >= size ? NULL : buf;
 }

@@ -1,11 +1,19 @@
-/* cfp_cli.h - command-line parsing helpers shared by the subcommands. */
+/* cfp_cli.h - the command line: one function per subcommand, which main.c
+ * picks by the command word, and the exit statuses they return. The files of
+ * the module share cfp_cli_internal.h.
+ *
+ * The MPI commands (cfp_cli_mpi.c) are the only part of src/ that calls
+ * mpi/; they are compiled into the cfp executable, only WITH_MPI, never into
+ * the core library. The rest reaches them through the one entry that main.c
+ * hands to cfp_cli_process(). */
 #ifndef CFP_CLI_H
 #define CFP_CLI_H
 
 #include <stdbool.h>
-#include <stdint.h>
 
-/* Exit statuses (documented in README). */
+#include "run/cfp_run.h" /* struct cfp_mpi_opts */
+
+/* Exit statuses (README, "Exit status"). */
 enum {
     CFP_EXIT_OK = 0,     /* every task succeeded */
     CFP_EXIT_FAILED = 1, /* some tasks failed; the others completed */
@@ -15,24 +23,29 @@ enum {
     CFP_EXIT_STOPPED = 5 /* stopped by a signal before the end; --resume finishes */
 };
 
-/* Parses an unsigned integer in [min, max] with an optional K/M/G suffix
- * (powers of 1024) when allow_suffix; false (and a message on stderr naming
- * option) when s is not one. */
-bool cfp_cli_u64(const char *option, const char *s, uint64_t min, uint64_t max,
-                 bool allow_suffix, uint64_t *out);
+/* The parsed options of the processing command (cfp_cli_internal.h). */
+struct cfp_cli_opts;
 
-/* Parses a non-negative decimal number of seconds in [min, max]. */
-bool cfp_cli_seconds(const char *option, const char *s, double min, double max, double *out);
+/* The commands that need MPI ranks, given the parsed options o and the
+ * command line (which --mode multiprocessing relaunches under mpirun):
+ * --mode mpi or multiprocessing, and --compare, which adds the ranks x
+ * rank-engine matrix under a launcher and the multiprocessing row
+ * otherwise. Returns an exit status. */
+typedef int cfp_cli_mpi_fn(struct cfp_cli_opts *o, int argc, char **argv);
 
-struct cfp_engine_stats;
+/* The cfp_cli_mpi_fn of the MPI commands; defined only WITH_MPI. */
+int cfp_cli_mpi(struct cfp_cli_opts *o, int argc, char **argv);
 
-/* Prints the run's one-line summary (unless quiet) and returns its exit
- * status: STOPPED after a stop request (cfp_stop.h), else FAILED when a
- * task failed, else OK. */
-int cfp_cli_run_exit(const struct cfp_engine_stats *s, const char *results, const char *report,
-                     bool quiet);
+/* `cfp [OPTIONS]`: generates the dataset, processes URLs in one mode, or
+ * compares the modes. mpi is NULL in a build without MPI: --compare then
+ * runs the local modes only and --mode mpi/multiprocessing is a usage error
+ * that says MPI is not built. Returns an exit status. */
+int cfp_cli_process(int argc, char **argv, cfp_cli_mpi_fn *mpi);
 
-/* Prints "cfp: <msg>" and a hint to stderr and returns CFP_EXIT_USAGE. */
-int cfp_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* `cfp serve`, `cfp report` and `cfp merge`; argv[0] is the command word.
+ * Each returns an exit status. */
+int cfp_cli_serve(int argc, char **argv);
+int cfp_cli_report(int argc, char **argv);
+int cfp_cli_merge(int argc, char **argv);
 
 #endif

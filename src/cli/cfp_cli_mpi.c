@@ -1,6 +1,11 @@
-/* cfp_mpi_cli.c - the MPI commands of the command line: --mode mpi and
+/* cfp_cli_mpi.c - the MPI commands of the command line: --mode mpi and
  * multiprocessing, the comparison's multiprocessing row, and the ranks x
- * rank-engine matrix of `mpirun -np N cfp --compare`. */
+ * rank-engine matrix of `mpirun -np N cfp --compare`. The one file of src/
+ * that calls mpi/: compiled into the cfp executable only WITH_MPI, and
+ * reached only through cfp_cli_mpi(), which main.c hands to
+ * cfp_cli_process(). */
+#include "cli/cfp_cli_internal.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,16 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/cfp_cli.h"
-#include "cli/cfp_cmd.h"
-#include "task/cfp_fetch.h"
 #include "base/cfp_log.h"
 #include "mpi/cfp_mpi.h"
 #include "results/cfp_report.h"
-#include "base/cfp_stop.h"
+#include "task/cfp_fetch.h"
 
 /* Appends "--opt value" for the limits a child run must share. */
-static int push_limits(const struct opts *o, char **av, int n, char bufs[][32])
+static int push_limits(const struct cfp_cli_opts *o, char **av, int n, char bufs[][32])
 {
     const struct cfp_task_cfg *t = &o->run_cfg.task;
 
@@ -40,11 +42,11 @@ static int push_limits(const struct opts *o, char **av, int n, char bufs[][32])
 
 /* The comparison's multiprocessing row: this program as a child,
  * `--mode multiprocessing`, which starts its own MPI ranks. */
-cfp_err cfp_cmd_spawn_multiprocessing(void *ctx, const struct cfp_run_cfg *base, const char *label,
+static cfp_err spawn_multiprocessing(void *ctx, const struct cfp_run_cfg *base, const char *label,
                                      const char *dataset_dir, int latency_ms, bool *failed,
                                      struct cfp_status *st)
 {
-    const struct opts *o = ctx;
+    const struct cfp_cli_opts *o = ctx;
     char exe[CFP_PATH_MAX], out[CFP_PATH_MAX], ranks[24], lat[16], bufs[5][32];
     char *av[48];
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -65,7 +67,8 @@ cfp_err cfp_cmd_spawn_multiprocessing(void *ctx, const struct cfp_run_cfg *base,
     av[n++] = "--results", av[n++] = (char *)base->results_path, av[n++] = "--output-dir";
     av[n++] = out, av[n++] = "--label", av[n++] = (char *)label, av[n++] = "--no-report";
     if (dataset_dir)
-        av[n++] = "--dataset-dir", av[n++] = (char *)dataset_dir, av[n++] = "--latency-ms", av[n++] = lat;
+        av[n++] = "--dataset-dir", av[n++] = (char *)dataset_dir, av[n++] = "--latency-ms",
+        av[n++] = lat;
     else
         av[n++] = "--input", av[n++] = (char *)base->input;
     if (base->quiet)
@@ -79,9 +82,11 @@ cfp_err cfp_cmd_spawn_multiprocessing(void *ctx, const struct cfp_run_cfg *base,
         _exit(127);
     }
     if (pid < 0 || waitpid(pid, &status, 0) != pid)
-        return cfp_status_set(st, CFP_ERR_INTERNAL, "compare: cannot start the multiprocessing run");
+        return cfp_status_set(st, CFP_ERR_INTERNAL,
+                              "compare: cannot start the multiprocessing run");
     if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
-        return cfp_status_set(st, CFP_ERR_INTERNAL, "compare: the multiprocessing run failed (status %d)",
+        return cfp_status_set(st, CFP_ERR_INTERNAL,
+                              "compare: the multiprocessing run failed (status %d)",
                               WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     if (WEXITSTATUS(status) == 1)
         *failed = true;
@@ -89,11 +94,10 @@ cfp_err cfp_cmd_spawn_multiprocessing(void *ctx, const struct cfp_run_cfg *base,
 }
 
 /* One MPI run of the matrix on the first k ranks of comm. */
-static cfp_err matrix_run(struct opts *o, const struct cfp_compare_cfg *cc, MPI_Comm comm,
-                          const struct cfp_compare_workload *w, int k, enum cfp_mode eng,
-                          bool *failed, struct cfp_status *st)
+static cfp_err matrix_run(const struct cfp_cli_opts *o, const struct cfp_compare_cfg *cc,
+                          MPI_Comm comm, const struct cfp_compare_workload *w, int k,
+                          enum cfp_mode eng, bool *failed, struct cfp_status *st)
 {
-    struct cfp_mpi_opts mo = {o->mpi.rank0_works, o->mpi.rank_timeout_s};
     struct cfp_run_cfg run = cc->base;
     struct cfp_engine_stats stats;
     char out[CFP_PATH_MAX], mode[48];
@@ -117,7 +121,7 @@ static cfp_err matrix_run(struct opts *o, const struct cfp_compare_cfg *cc, MPI_
     run.report_path = NULL;
     run.progress_label = mode;
     if (!err)
-        err = cfp_mpi_run(sub, &run, &mo, &stats, st);
+        err = cfp_mpi_run(sub, &run, &o->mpi, &stats, st);
     if (stats.failed)
         *failed = true;
     MPI_Comm_free(&sub);
@@ -126,7 +130,7 @@ static cfp_err matrix_run(struct opts *o, const struct cfp_compare_cfg *cc, MPI_
 
 /* `mpirun -np N cfp --compare`: rank 0 runs the local modes while the others
  * wait idle; then the matrix: every workload on 1..N ranks x every rank engine. */
-int cfp_cmd_compare_matrix(struct opts *o, struct cfp_compare_cfg *cc)
+static int compare_matrix(const struct cfp_cli_opts *o, struct cfp_compare_cfg *cc)
 {
     static const enum cfp_mode engines[] = {CFP_MODE_SEQUENTIAL, CFP_MODE_THREADS, CFP_MODE_ASYNC};
     struct cfp_compare_workload wl[4];
@@ -170,20 +174,38 @@ int cfp_cmd_compare_matrix(struct opts *o, struct cfp_compare_cfg *cc)
             identical ? "identical" : "DIFFER", size, o->report);
     return !identical ? CFP_EXIT_DIFFER : failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
 }
+
 /* The rank number the launcher gave this process, before MPI_Init (so that
  * only rank 0 generates the dataset); 0 without a launcher. */
 static int launcher_rank(void)
 {
-    const char *v = getenv("OMPI_COMM_WORLD_RANK");
+    const char *name = getenv("OMPI_COMM_WORLD_RANK") ? "OMPI_COMM_WORLD_RANK" : "PMIX_RANK";
+    const char *v = getenv(name);
+    uint64_t rank = 0;
 
-    if (!v)
-        v = getenv("PMIX_RANK");
-    return v ? atoi(v) : 0; /* set by the launcher, not by a user: a plain number */
+    if (v && !cfp_cli_u64(name, v, 0, INT_MAX, false, &rank))
+        return 0; /* set by the launcher, not by a user: never seen */
+    return (int)rank;
 }
 
-int cfp_cmd_mpi(struct opts *o, int argc, char **argv)
+/* --mode multiprocessing --ranks N already started by a launcher (mpirun,
+ * srun): the launcher's size wins; says so when it is not N. */
+static void warn_launcher_size(const struct cfp_cli_opts *o)
 {
-    struct cfp_mpi_opts mo = {o->mpi.rank0_works, o->mpi.rank_timeout_s};
+    const char *name =
+        getenv("OMPI_COMM_WORLD_SIZE") ? "OMPI_COMM_WORLD_SIZE" : "SLURM_STEP_NUM_TASKS";
+    const char *ws = getenv(name);
+    uint64_t size = 0;
+
+    if (ws && (!cfp_cli_u64(name, ws, 1, INT_MAX, false, &size) || size != (uint64_t)o->mpi.ranks))
+        cfp_log(CFP_LOG_WARN, "--ranks %d ignored: started by a launcher with %s ranks",
+                o->mpi.ranks, ws);
+}
+
+/* --mode mpi, or multiprocessing (from a plain shell: relaunched under
+ * mpirun); every rank returns through here. */
+static int mpi_run(struct cfp_cli_opts *o, int argc, char **argv)
+{
     struct cfp_engine_stats stats;
     struct cfp_status st;
     bool root = false;
@@ -198,19 +220,12 @@ int cfp_cmd_mpi(struct opts *o, int argc, char **argv)
         fprintf(stderr, "cfp: %s\n", st.msg);
         return CFP_EXIT_FATAL;
     }
-    if (o->multiprocessing && o->mpi.ranks > 0 && launcher_rank() == 0) {
-        /* Already started by a launcher (mpirun, srun): its size wins. */
-        const char *ws = getenv("OMPI_COMM_WORLD_SIZE");
-        if (!ws)
-            ws = getenv("SLURM_STEP_NUM_TASKS");
-        if (ws && atoi(ws) != o->mpi.ranks)
-            cfp_log(CFP_LOG_WARN, "--ranks %d ignored: started by a launcher with %s ranks",
-                    o->mpi.ranks, ws);
-    }
-    if (o->generate && launcher_rank() == 0 && (rc = cfp_cmd_generate(o, &st)) != CFP_EXIT_OK)
+    if (o->multiprocessing && o->mpi.ranks > 0 && launcher_rank() == 0)
+        warn_launcher_size(o);
+    if (o->generate && launcher_rank() == 0 && (rc = cfp_cli_generate(o, &st)) != CFP_EXIT_OK)
         return rc; /* the other ranks get "no more work" from a rank 0 that cannot start */
     if (cfp_fetch_global_init(&st) == CFP_ERR_OK)
-        (void)cfp_mpi_main(&o->run_cfg, &mo, &stats, &root, &st);
+        (void)cfp_mpi_main(&o->run_cfg, &o->mpi, &stats, &root, &st);
     cfp_fetch_global_cleanup();
     if (st.code) {
         if (root)
@@ -221,4 +236,23 @@ int cfp_cmd_mpi(struct opts *o, int argc, char **argv)
         return CFP_EXIT_OK; /* rank 0 gives the job's status; a non-zero exit of a
                                worker would make mpirun kill rank 0 mid-write */
     return cfp_cli_run_exit(&stats, o->results, o->report, o->quiet);
+}
+
+/* --compare: under a launcher, the local modes on rank 0 and then the
+ * matrix; from a plain shell, the local modes plus a multiprocessing row. */
+static int mpi_compare(struct cfp_cli_opts *o)
+{
+    struct cfp_compare_cfg cc;
+
+    cfp_cli_compare_cfg(o, &cc);
+    if (cfp_mpi_under_launcher())
+        return compare_matrix(o, &cc);
+    cc.extra = spawn_multiprocessing;
+    cc.extra_ctx = o;
+    return cfp_cli_compare_run(o, &cc);
+}
+
+int cfp_cli_mpi(struct cfp_cli_opts *o, int argc, char **argv)
+{
+    return o->compare ? mpi_compare(o) : mpi_run(o, argc, argv);
 }

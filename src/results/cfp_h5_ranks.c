@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "results/cfp_h5_internal.h"
+#include "results/cfp_h5_schema.h"
 #include "base/cfp_mem.h"
 
 struct rank_row {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "results/cfp_h5_internal.h"
+#include "results/cfp_h5_schema.h"
 #include "base/cfp_mem.h"
 
 /* More run groups than this in one file is not a cfp results file. */

@@ -2,7 +2,7 @@
  * attributes) and the helpers writer and reader share: error messages from
  * the HDF5 error stack, opening with the schema check, name and UTF-8
  * checks. */
-#include "results/cfp_h5_internal.h"
+#include "results/cfp_h5_schema.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,8 +1,8 @@
-/* cfp_h5_internal.h - private to cfp_h5_*.c: the in-memory row and attribute
+/* cfp_h5_schema.h - private to cfp_h5_*.c: the in-memory row and attribute
  * tables that define the schema, and helpers shared by writer and reader.
  * Functions here are prefixed cfp_h5__ (double underscore: not public). */
-#ifndef CFP_H5_INTERNAL_H
-#define CFP_H5_INTERNAL_H
+#ifndef CFP_H5_SCHEMA_H
+#define CFP_H5_SCHEMA_H
 
 #include <hdf5.h>
 #include <stdbool.h>

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "results/cfp_h5_internal.h"
+#include "results/cfp_h5_schema.h"
 #include "base/cfp_log.h"
 #include "base/cfp_mem.h"
 

@@ -16,6 +16,17 @@
 #include "task/cfp_task.h"
 #include "run/cfp_urllist.h"
 
+/* The MPI options. Defined here, below both the CLI and mpi/, because every
+ * build parses them (a build without MPI then says that MPI is missing
+ * instead of calling them unknown) and mpi/ takes them as they are. */
+struct cfp_mpi_opts {
+    bool rank0_works;      /* rank 0 also processes tasks (default: yes) */
+    double rank_timeout_s; /* a worker silent this long (no heartbeat) ends the run */
+    int ranks;             /* --mode multiprocessing: ranks to start (0 = cores) */
+};
+
+#define CFP_MPI_RANK_TIMEOUT_DEFAULT 30.0
+
 struct cfp_run_cfg {
     enum cfp_mode mode;
     struct cfp_task_cfg task;   /* output_dir and limits; t0 is set by the run */
