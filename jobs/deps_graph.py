@@ -6,7 +6,9 @@ calls (a symbol an object file uses that another defines, read with `nm`
 from BUILD_DIR's objects, default build/). Prints the layers (longest path
 from the bottom, each loop counted as one node), the loops (strongly
 connected sets) with their edges, the edges inside loops that run back up,
-and whether a loop spans folders.
+and whether a loop spans folders; then the same graph by folder, against
+the folders' declared order (doc/architecture.md): every edge from a folder
+to one declared above it is listed as running back up.
 
   jobs/build.sh && jobs/deps_graph.py build
 """
@@ -131,6 +133,32 @@ def main():
     print("layers: %d; nodes: %d; edges: %d; loops: %d (%d across folders); edges inside loops beyond a chain: %d"
           % (max(layer.values()), len(nodes), len(edges), len(loops),
              sum(1 for c in loops if len({os.path.dirname(v) for v in c}) > 1), back))
+    folder_report(edges)
+
+
+# The folders lowest first (doc/architecture.md); src/main.c is "main".
+ORDER = ["src/base", "src/proc", "src/task", "src/engine", "src/results", "src/lab", "src/run", "mpi",
+         "src/cli", "main"]
+
+
+def folder_of(node):
+    return "main" if node == "src/main" else os.path.dirname(node)
+
+
+def folder_report(edges):
+    rank = {f: i for i, f in enumerate(ORDER)}
+    fedges = {(folder_of(a), folder_of(b)) for a, b in edges if folder_of(a) != folder_of(b)}
+    up = sorted((a, b) for a, b in edges
+                if folder_of(a) != folder_of(b) and rank[folder_of(a)] < rank[folder_of(b)])
+    layer = {}
+    for f in ORDER:  # in declared order: an edge back up is reported, not followed
+        deps = [b for a, b in fedges if a == f and rank[b] < rank[f]]
+        layer[f] = 1 + max((layer[d] for d in deps), default=0)
+    for f in reversed(ORDER):
+        print("folder layer %2d: %s" % (layer[f], f))
+    for a, b in up:
+        print("folder edge back up: %s -> %s" % (a, b))
+    print("folder layers: %d; folder edges: %d; back up: %d" % (max(layer.values()), len(fedges), len(up)))
 
 
 if __name__ == "__main__":

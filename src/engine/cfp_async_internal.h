@@ -59,10 +59,19 @@ struct cfp_async_pool {
 
 /* Records err with why's message unless a fatal error is already recorded
  * (first cause wins), then wakes the loop so that it stops. Any thread. */
-void cfp_async_fail(struct cfp_async_pool *p, cfp_err err, const struct cfp_status *why);
+static inline void cfp_async_fail(struct cfp_async_pool *p, cfp_err err,
+                                  const struct cfp_status *why)
+{
+    (void)cfp_serial_sink_fail(&p->out, err, why);
+    if (p->multi)
+        curl_multi_wakeup(p->multi);
+}
 
 /* True once a fatal error is recorded. Any thread; never blocks. */
-bool cfp_async_failed(struct cfp_async_pool *p);
+static inline bool cfp_async_failed(struct cfp_async_pool *p)
+{
+    return cfp_serial_sink_failed(&p->out);
+}
 
 struct cfp_async_loop;
 

@@ -28,37 +28,6 @@ bool cfp_mode_parse(const char *s, enum cfp_mode *m)
     return false;
 }
 
-void cfp_engine_stats_add(struct cfp_engine_stats *s, const struct cfp_record *r)
-{
-    s->stuck += r->stuck;
-    if (r->code == CFP_ERR_STOPPED) {
-        s->abandoned++;
-        return;
-    }
-    s->tasks++;
-    if (r->code == CFP_ERR_OK)
-        s->ok++;
-    else
-        s->failed++;
-    s->bytes_in += r->bytes_in;
-    s->bytes_out += r->bytes_out;
-}
-
-cfp_err cfp_engine_start_lanes(const struct cfp_watch_ops *ops, int n, struct cfp_serial_sink *out,
-                               struct cfp_watch **watch, struct cfp_status *st)
-{
-    struct cfp_status why;
-    cfp_err err;
-
-    cfp_status_clear(&why);
-    err = cfp_watch_start(ops, n, watch, &why);
-    if (!*watch)
-        return cfp_status_set(st, err, "%s", why.msg);
-    if (err)
-        (void)cfp_serial_sink_fail(out, err, &why);
-    return CFP_ERR_OK;
-}
-
 static int cores(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

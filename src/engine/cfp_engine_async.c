@@ -23,18 +23,6 @@
 #include "task/cfp_proc.h"
 #include "task/cfp_watch.h"
 
-void cfp_async_fail(struct cfp_async_pool *p, cfp_err err, const struct cfp_status *why)
-{
-    (void)cfp_serial_sink_fail(&p->out, err, why);
-    if (p->multi)
-        curl_multi_wakeup(p->multi);
-}
-
-bool cfp_async_failed(struct cfp_async_pool *p)
-{
-    return cfp_serial_sink_failed(&p->out);
-}
-
 /* For a transfer that failed after some bytes arrived: the kind the
  * streaming path of the other engines records in that case, found by
  * feeding those bytes to a processor that is then discarded. */

@@ -2,12 +2,10 @@
 #ifndef CFP_ENGINE_INTERNAL_H
 #define CFP_ENGINE_INTERNAL_H
 
-#include "engine/cfp_engine.h"
+#include "engine/cfp_engine_seam.h"
 #include "engine/cfp_serial.h"
+#include "task/cfp_task.h"
 #include "task/cfp_watch.h"
-
-/* Adds r to the run's counts (cfp_engine_stats_add). */
-#define cfp_engine_count cfp_engine_stats_add
 
 /* The threading engine, and with one worker the sequential one; name is
  * the mode's, for the log. */
@@ -24,7 +22,20 @@ cfp_err cfp_engine_run_async(const struct cfp_engine_opts *eo, const struct cfp_
  * when the watchdog itself cannot start; a lane that cannot start is the
  * run's fatal error, recorded in out (the lanes that did start find the
  * run failed and end at once). */
-cfp_err cfp_engine_start_lanes(const struct cfp_watch_ops *ops, int n, struct cfp_serial_sink *out,
-                               struct cfp_watch **watch, struct cfp_status *st);
+static inline cfp_err cfp_engine_start_lanes(const struct cfp_watch_ops *ops, int n,
+                                             struct cfp_serial_sink *out, struct cfp_watch **watch,
+                                             struct cfp_status *st)
+{
+    struct cfp_status why;
+    cfp_err err;
+
+    cfp_status_clear(&why);
+    err = cfp_watch_start(ops, n, watch, &why);
+    if (!*watch)
+        return cfp_status_set(st, err, "%s", why.msg);
+    if (err)
+        (void)cfp_serial_sink_fail(out, err, &why);
+    return CFP_ERR_OK;
+}
 
 #endif

@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "engine/cfp_engine.h"
+#include "engine/cfp_engine_seam.h"
 
 struct cfp_serial_sink {
     pthread_mutex_t mu;             /* guards next, stats, err, st */

@@ -8,7 +8,7 @@
 #ifndef CFP_MERGE_H
 #define CFP_MERGE_H
 
-#include "engine/cfp_engine.h"
+#include "engine/cfp_engine_seam.h"
 #include "base/cfp_err.h"
 
 /* Merges the last runs of in[0..n-1] into a new run of out (created or

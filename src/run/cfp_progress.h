@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "engine/cfp_engine.h"
+#include "engine/cfp_engine_seam.h"
 
 struct cfp_progress {
     struct cfp_sink sink;  /* the view engines push to; ctx = this struct */

@@ -18,7 +18,7 @@
 
 #include <stdio.h>
 
-#include "engine/cfp_engine.h"
+#include "engine/cfp_engine_seam.h"
 
 struct cfp_urllist;
 
