@@ -1,6 +1,7 @@
 /* main.c - the cfp command: process-wide settings, then the command word
  * picks the subcommand (src/cli/, one file each); without one, the
- * processing command `cfp [OPTIONS]`. */
+ * processing command `cfp [OPTIONS]`; a word naming no command is an
+ * error. */
 #include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
@@ -8,14 +9,17 @@
 
 #include "cli/cfp_cli.h"
 
-/* The MPI commands (src/cli/cfp_cli_mpi.c) are linked only WITH_MPI, and
+/* The MPI commands (src/cli/cfp_cli_mpi.c) and the MPI version of
+ * --version (cfp_cli_mpi_version.c) are linked only WITH_MPI, and
  * CFP_WITH_MPI is defined only for this executable, not for the core
  * library that holds the rest of src/cli: the choice is made here, once.
  * Without them the processing command gets NULL, its one fallback. */
 #ifdef CFP_WITH_MPI
-#define MAIN_MPI_CMDS cfp_cli_mpi
+#define MAIN_MPI_CMDS    cfp_cli_mpi
+#define MAIN_MPI_VERSION cfp_cli_mpi_version
 #else
-#define MAIN_MPI_CMDS NULL
+#define MAIN_MPI_CMDS    NULL
+#define MAIN_MPI_VERSION NULL
 #endif
 
 static const struct main_cmd {
@@ -25,6 +29,7 @@ static const struct main_cmd {
     {"serve", cfp_cli_serve},
     {"merge", cfp_cli_merge},
     {"report", cfp_cli_report},
+    {"help", cfp_cli_help_command},
 };
 
 int main(int argc, char **argv)
@@ -49,5 +54,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; argc > 1 && i < sizeof(main_cmds) / sizeof(main_cmds[0]); i++)
         if (strcmp(argv[1], main_cmds[i].word) == 0)
             return main_cmds[i].run(argc - 1, argv + 1);
-    return cfp_cli_process(argc, argv, MAIN_MPI_CMDS);
+    /* The processing command takes options only: a first word that is no
+     * option is a misspelt command ("cfp serv"). */
+    if (argc > 1 && argv[1][0] != '-')
+        return cfp_cli_unknown_command(argv[1]);
+    return cfp_cli_process(argc, argv, MAIN_MPI_CMDS, MAIN_MPI_VERSION);
 }

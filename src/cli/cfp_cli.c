@@ -1,8 +1,10 @@
-/* cfp_cli.c - what the subcommands share: number parsing, usage errors,
- * the run summary and default paths. */
+/* cfp_cli.c - what the subcommands share: number parsing, usage errors and
+ * the messages for bad options (with the closest valid one), the run summary
+ * and default paths. */
 #include "cli/cfp_cli_internal.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -60,16 +62,180 @@ bool cfp_cli_seconds(const char *option, const char *s, double min, double max, 
     return true;
 }
 
+/* The message and Try line of a usage error of cmd (NULL: the processing
+ * command). */
+static int usage_error_v(const char *cmd, const char *fmt, va_list ap)
+{
+    fputs("cfp: ", stderr);
+    if (cmd)
+        fprintf(stderr, "%s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'cfp %s%s--help' for more information.\n", cmd ? cmd : "",
+            cmd ? " " : "");
+    return CFP_EXIT_USAGE;
+}
+
 int cfp_cli_usage_error(const char *fmt, ...)
 {
     va_list ap;
+    int rc;
 
-    fputs("cfp: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    rc = usage_error_v(NULL, fmt, ap);
     va_end(ap);
-    fputs("\nTry 'cfp --help' for more information.\n", stderr);
-    return CFP_EXIT_USAGE;
+    return rc;
+}
+
+int cfp_cli_cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
+    va_start(ap, fmt);
+    rc = usage_error_v(cmd, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* Longest word compared: option and command names are far shorter, and a
+ * longer word is no typo of one. */
+#define SUGGEST_MAX 40
+
+/* The optimal string alignment distance (Levenshtein plus the swap of two
+ * neighbours, "mdoe" -> "mode" being one edit) between a[0..al) and b, or
+ * SIZE_MAX when either is longer than SUGGEST_MAX. */
+static size_t edit_distance(const char *a, size_t al, const char *b)
+{
+    size_t bl = strlen(b), d[SUGGEST_MAX + 1][SUGGEST_MAX + 1];
+
+    if (al > SUGGEST_MAX || bl > SUGGEST_MAX)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= al; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= bl; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= al; i++) {
+        for (size_t j = 1; j <= bl; j++) {
+            size_t v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[al][bl];
+}
+
+/* Offers name for word[0..len) when it is the closest so far and close
+ * enough: at most one edit per three letters of the word, one at least and
+ * two at most. "prot" (one swap) still means port; beyond two edits, or one
+ * in a two-letter word, the words share too little for the guess to help,
+ * so --frobnicate gets no suggestion. */
+static void consider(const char *word, size_t len, const char *name, const char **best,
+                     size_t *best_d)
+{
+    size_t allowed = len / 3 < 1 ? 1 : len / 3 > 2 ? 2 : len / 3;
+    size_t d = edit_distance(word, len, name);
+
+    if (d <= allowed && d < *best_d) {
+        *best = name;
+        *best_d = d;
+    }
+}
+
+const char *cfp_cli_closest(const char *word, const char *const *names)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+
+    for (; *names; names++)
+        consider(word, strlen(word), *names, &best, &best_d);
+    return best;
+}
+
+/* The closest long option to word[0..len), or NULL. */
+static const char *closest_option(const char *word, size_t len, const struct option *opts)
+{
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+
+    for (; opts->name; opts++)
+        consider(word, len, opts->name, &best, &best_d);
+    return best;
+}
+
+/* "--name[=value]": an unknown or ambiguous name (getopt_long set optopt to
+ * 0). The ambiguous case lists the options the prefix names, as getopt
+ * would, but on the one line. */
+static int bad_long_name(const char *cmd, const char *arg, const struct option *opts)
+{
+    size_t len = strcspn(arg + 2, "=");
+    char list[512] = "";
+    size_t used = 0;
+    int matches = 0;
+    const char *near;
+
+    for (const struct option *p = opts; p->name; p++) {
+        if (strncmp(p->name, arg + 2, len) != 0)
+            continue;
+        matches++;
+        if (used < sizeof(list))
+            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s--%s", used ? ", " : "",
+                                     p->name);
+    }
+    if (matches > 1)
+        return cfp_cli_cmd_usage_error(cmd, "option '--%.*s' is ambiguous: %s", (int)len, arg + 2,
+                                       list);
+    near = closest_option(arg + 2, len, opts);
+    if (near)
+        return cfp_cli_cmd_usage_error(cmd, "unknown option '--%.*s'; did you mean '--%s'?",
+                                       (int)len, arg + 2, near);
+    return cfp_cli_cmd_usage_error(cmd, "unknown option '--%.*s'", (int)len, arg + 2);
+}
+
+/* "--name[=value]", a known option whose argument is missing or not allowed
+ * (optopt is its val). */
+static int bad_long_arg(const char *cmd, const char *arg, const struct option *opts)
+{
+    size_t len = strcspn(arg + 2, "=");
+
+    for (; opts->name; opts++) {
+        if (opts->val != optopt || strncmp(opts->name, arg + 2, len) != 0)
+            continue;
+        if (opts->has_arg == no_argument)
+            return cfp_cli_cmd_usage_error(cmd, "option '--%s' takes no argument", opts->name);
+        return cfp_cli_cmd_usage_error(cmd, "option '--%s' requires an argument", opts->name);
+    }
+    return cfp_cli_cmd_usage_error(cmd, "bad option '%s'", arg);
+}
+
+int cfp_cli_bad_option(const char *cmd, char *const *argv, const char *shortopts,
+                       const struct option *longopts)
+{
+    /* glibc's getopt_long, with opterr = 0: an unknown or ambiguous long
+     * option sets optopt to 0; a long option's missing or unwanted argument
+     * sets it to the option's val; a short one sets it to its letter, which
+     * is in shortopts only when its argument is missing. Every long error
+     * has moved optind past the word; a short letter may be mid-word. */
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    bool is_long = strncmp(arg, "--", 2) == 0 && arg[2] != '\0';
+    bool letter = optopt > 0 && optopt < 256;
+    bool known = optopt > 255 || (letter && optopt != ':' && strchr(shortopts, optopt));
+
+    if (optopt == 0 && is_long)
+        return bad_long_name(cmd, arg, longopts);
+    if (known && is_long)
+        return bad_long_arg(cmd, arg, longopts);
+    if (known && letter)
+        return cfp_cli_cmd_usage_error(cmd, "option '-%c' requires an argument", optopt);
+    if (letter)
+        return cfp_cli_cmd_usage_error(cmd, "unknown option '-%c'", optopt);
+    return cfp_cli_cmd_usage_error(cmd, "bad option '%s'", arg);
 }
 
 /* ", 2 stuck in a system call (threads left behind)", or "" when none. */

@@ -36,16 +36,31 @@ typedef int cfp_cli_mpi_fn(struct cfp_cli_opts *o, int argc, char **argv);
 /* The cfp_cli_mpi_fn of the MPI commands; defined only WITH_MPI. */
 int cfp_cli_mpi(struct cfp_cli_opts *o, int argc, char **argv);
 
-/* `cfp [OPTIONS]`: generates the dataset, processes URLs in one mode, or
- * compares the modes. mpi is NULL in a build without MPI: --compare then
- * runs the local modes only and --mode mpi/multiprocessing is a usage error
- * that says MPI is not built. Returns an exit status. */
-int cfp_cli_process(int argc, char **argv, cfp_cli_mpi_fn *mpi);
+/* The MPI library's version for --version, one line: a static string,
+ * never NULL. Called before (and without) MPI_Init. */
+typedef const char *cfp_cli_mpi_version_fn(void);
 
-/* `cfp serve`, `cfp report` and `cfp merge`; argv[0] is the command word.
- * Each returns an exit status. */
+/* The cfp_cli_mpi_version_fn of a build WITH_MPI (cfp_cli_mpi_version.c,
+ * built like cfp_cli_mpi.c). */
+const char *cfp_cli_mpi_version(void);
+
+/* `cfp [OPTIONS]`: generates the dataset, processes URLs in one mode, or
+ * compares the modes. mpi and mpi_version are NULL in a build without MPI:
+ * --compare then runs the local modes only, --mode mpi/multiprocessing is a
+ * usage error that says MPI is not built, and --version says "MPI: not
+ * built". Returns an exit status. */
+int cfp_cli_process(int argc, char **argv, cfp_cli_mpi_fn *mpi,
+                    cfp_cli_mpi_version_fn *mpi_version);
+
+/* `cfp serve`, `cfp report`, `cfp merge` and `cfp help [COMMAND]`; argv[0]
+ * is the command word. Each returns an exit status. */
 int cfp_cli_serve(int argc, char **argv);
 int cfp_cli_report(int argc, char **argv);
 int cfp_cli_merge(int argc, char **argv);
+int cfp_cli_help_command(int argc, char **argv);
+
+/* For a first word that names no command: says so, with the closest
+ * command word if one is close, and returns CFP_EXIT_USAGE. */
+int cfp_cli_unknown_command(const char *word);
 
 #endif

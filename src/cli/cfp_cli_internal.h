@@ -40,13 +40,25 @@ struct cfp_cli_opts {
 /* Parses the processing command's line into *o (its strings point into
  * argv) and checks that the options go together. Returns CFP_CLI_PARSED,
  * or the exit status when the command ends here: OK after --help or
- * --version, USAGE after a bad option (the message printed). */
-int cfp_cli_opts_parse(struct cfp_cli_opts *o, int argc, char **argv);
+ * --version (mpi_version, NULL without MPI, gives its MPI line), USAGE
+ * after a bad option (the message printed). */
+int cfp_cli_opts_parse(struct cfp_cli_opts *o, int argc, char **argv,
+                       cfp_cli_mpi_version_fn *mpi_version);
 
 /* cfp_cli_usage.c */
 
-/* Prints the usage text on stdout; returns CFP_EXIT_OK. */
+/* Prints the global help on stdout; returns CFP_EXIT_OK. */
 int cfp_cli_help(void);
+
+/* Prints the help of the subcommand cmd ("serve") on stdout, the global
+ * help for an unknown cmd; returns CFP_EXIT_OK. */
+int cfp_cli_cmd_help(const char *cmd);
+
+/* cfp_cli_version.c */
+
+/* Prints cfp's version and those of the libraries it runs with, one per
+ * line, on stdout (the first line "cfp X.Y.Z"); returns CFP_EXIT_OK. */
+int cfp_cli_version(cfp_cli_mpi_version_fn *mpi_version);
 
 /* cfp_cli.c */
 
@@ -59,8 +71,28 @@ bool cfp_cli_u64(const char *option, const char *s, uint64_t min, uint64_t max, 
 /* Parses a non-negative decimal number of seconds in [min, max]. */
 bool cfp_cli_seconds(const char *option, const char *s, double min, double max, double *out);
 
-/* Prints "cfp: <msg>" and a hint to stderr and returns CFP_EXIT_USAGE. */
+/* Prints "cfp: <msg>" and the line "Try 'cfp --help' for more
+ * information." to stderr and returns CFP_EXIT_USAGE. */
 int cfp_cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The same for the subcommand cmd ("serve"): "cfp: serve: <msg>" and
+ * "Try 'cfp serve --help' ..."; cmd NULL is cfp_cli_usage_error(). */
+int cfp_cli_cmd_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+struct option;
+
+/* After getopt_long(argc, argv, shortopts, longopts, NULL) returned '?'
+ * with opterr = 0 (so getopt printed nothing): prints one line saying what
+ * was wrong (an unknown option and the closest valid one of longopts, an
+ * ambiguous prefix, a missing or unwanted argument) and the Try line of cmd
+ * (NULL: the processing command). Returns CFP_EXIT_USAGE. */
+int cfp_cli_bad_option(const char *cmd, char *const *argv, const char *shortopts,
+                       const struct option *longopts);
+
+/* The name of the NULL-terminated names closest to word, or NULL when none
+ * is close enough to be the one meant (cfp_cli.c says how close). */
+const char *cfp_cli_closest(const char *word, const char *const *names);
 
 struct cfp_engine_stats;
 

@@ -23,20 +23,21 @@ int cfp_cli_merge(int argc, char **argv)
     int c;
 
     cfp_status_clear(&st);
+    opterr = 0; /* cfp_cli_bad_option() says it, on one line */
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         if (c == 'o')
             report = optarg;
         else if (c == 'q')
             quiet = true;
         else if (c == 'h')
-            return cfp_cli_help();
+            return cfp_cli_cmd_help("merge");
         else
-            return cfp_cli_usage_error("merge: bad option");
+            return cfp_cli_bad_option("merge", argv, "o:qh", longopts);
     }
     if (argc - optind < 2)
-        return cfp_cli_usage_error("merge: give OUT.h5 and at least one IN.h5");
+        return cfp_cli_cmd_usage_error("merge", "give OUT.h5 and at least one IN.h5");
     if (!report && !(report = cfp_cli_report_beside(argv[optind], buf, sizeof(buf))))
-        return cfp_cli_usage_error("merge: path too long");
+        return cfp_cli_cmd_usage_error("merge", "path too long");
     if (cfp_merge(argv[optind], (const char *const *)argv + optind + 1, argc - optind - 1, &stats,
                   &st) ||
         cfp_report_write(argv[optind], report, NULL, &st)) {

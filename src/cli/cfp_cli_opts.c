@@ -337,20 +337,23 @@ static bool opts_finish(struct cfp_cli_opts *o)
     return true;
 }
 
-int cfp_cli_opts_parse(struct cfp_cli_opts *o, int argc, char **argv)
+int cfp_cli_opts_parse(struct cfp_cli_opts *o, int argc, char **argv,
+                       cfp_cli_mpi_version_fn *mpi_version)
 {
+    static const char shortopts[] = "gd:m:i:o:r:w:c:qvhV";
     int c;
 
     opts_defaults(o);
-    while ((c = getopt_long(argc, argv, "gd:m:i:o:r:w:c:qvhV", longopts, NULL)) != -1) {
+    opterr = 0; /* cfp_cli_bad_option() says it, on one line */
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (c == 'h')
             return cfp_cli_help();
-        if (c == 'V') {
-            puts("cfp " CFP_VERSION);
-            return CFP_EXIT_OK;
-        }
-        if (c == '?' || !opt_set(o, c, optarg))
-            return c == '?' ? cfp_cli_usage_error("bad option") : CFP_EXIT_USAGE;
+        if (c == 'V')
+            return cfp_cli_version(mpi_version);
+        if (c == '?')
+            return cfp_cli_bad_option(NULL, argv, shortopts, longopts);
+        if (!opt_set(o, c, optarg))
+            return CFP_EXIT_USAGE;
     }
     if (optind < argc)
         return cfp_cli_usage_error("unexpected argument '%s'", argv[optind]);

@@ -38,13 +38,14 @@ static int process_compare(struct cfp_cli_opts *o)
     return cfp_cli_compare_run(o, &cc);
 }
 
-int cfp_cli_process(int argc, char **argv, cfp_cli_mpi_fn *mpi)
+int cfp_cli_process(int argc, char **argv, cfp_cli_mpi_fn *mpi,
+                    cfp_cli_mpi_version_fn *mpi_version)
 {
     struct cfp_cli_opts o;
     bool mpi_mode;
     int rc;
 
-    if ((rc = cfp_cli_opts_parse(&o, argc, argv)) != CFP_CLI_PARSED)
+    if ((rc = cfp_cli_opts_parse(&o, argc, argv, mpi_version)) != CFP_CLI_PARSED)
         return rc;
     cfp_log_setup(o.verbose >= 2 ? CFP_LOG_DEBUG : o.verbose ? CFP_LOG_INFO : CFP_LOG_WARN, -1);
     cfp_stop_install(o.grace_s);

@@ -19,18 +19,19 @@ int cfp_cli_report(int argc, char **argv)
     int c;
 
     cfp_status_clear(&st);
+    opterr = 0; /* cfp_cli_bad_option() says it, on one line */
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         if (c == 'o')
             out = optarg;
         else if (c == 'h')
-            return cfp_cli_help();
+            return cfp_cli_cmd_help("report");
         else
-            return cfp_cli_usage_error("report: bad option");
+            return cfp_cli_bad_option("report", argv, "o:h", longopts);
     }
     if (optind != argc - 1)
-        return cfp_cli_usage_error("report: give exactly one RESULTS.h5");
+        return cfp_cli_cmd_usage_error("report", "give exactly one RESULTS.h5");
     if (!out && !(out = cfp_cli_report_beside(argv[optind], buf, sizeof(buf))))
-        return cfp_cli_usage_error("report: path too long");
+        return cfp_cli_cmd_usage_error("report", "path too long");
     if (cfp_report_write(argv[optind], out, NULL, &st)) {
         fprintf(stderr, "cfp: report: %s\n", st.msg);
         return CFP_EXIT_FATAL;

@@ -26,6 +26,7 @@ static int serve_opts(int argc, char **argv, struct cfp_server_opts *so)
     uint64_t v;
     int c;
 
+    opterr = 0; /* cfp_cli_bad_option() says it, on one line */
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_ROOT: so->root = optarg; break;
@@ -42,12 +43,12 @@ static int serve_opts(int argc, char **argv, struct cfp_server_opts *so)
                 return CFP_EXIT_USAGE;
             so->latency_ms = (unsigned)v;
             break;
-        case 'h': return cfp_cli_help();
-        default: return cfp_cli_usage_error("serve: bad option");
+        case 'h': return cfp_cli_cmd_help("serve");
+        default: return cfp_cli_bad_option("serve", argv, "h", longopts);
         }
     }
     if (!so->root || optind < argc)
-        return cfp_cli_usage_error("serve: --root DIR is required (and nothing else)");
+        return cfp_cli_cmd_usage_error("serve", "--root DIR is required (and nothing else)");
     return CFP_CLI_PARSED;
 }
 

@@ -1,7 +1,9 @@
-/* cfp_cli_usage.c - the usage text, printed by --help of every command. */
+/* cfp_cli_usage.c - the help texts: the global one (cfp --help, cfp help),
+ * one per subcommand (cfp serve --help, cfp help serve), and `cfp help`. */
 #include "cli/cfp_cli_internal.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const char usage_text[] =
     "Usage: cfp [OPTIONS]                 generate a dataset and/or process URLs\n"
@@ -9,6 +11,7 @@ static const char usage_text[] =
     "                 [--tls-cert PEM --tls-key PEM]\n"
     "       cfp report RESULTS.h5 [-o FILE]\n"
     "       cfp merge [--report FILE] OUT.h5 IN.h5...   one run from the shards' runs\n"
+    "       cfp help [COMMAND]            the help of one command (serve, report, merge)\n"
     "\n"
     "Dataset:\n"
     "  -g, --generate-dataset   write a deterministic test dataset, then run --mode if given\n"
@@ -52,6 +55,9 @@ static const char usage_text[] =
     "                           in all: under MPI shared out among the ranks (default: no cap)\n"
     "      --latency-ms L       per-request latency of the loopback server (default 20)\n"
     "      --cacert FILE        CA certificates for https\n"
+    "      --label NAME         the run's workload name in the results and report\n"
+    "                           (default url-list with --input, else dataset)\n"
+    "      --no-report          write the results only, no text report (cfp report makes it)\n"
     "\n"
     "Clusters (see doc/cluster.md):\n"
     "      --shard K/N          do only tasks K, K+N, K+2N, ... of the list (1 <= K <= N)\n"
@@ -71,8 +77,101 @@ static const char usage_text[] =
     "             4 --compare found that the modes' outputs differ,\n"
     "             5 stopped by a signal (finish with --resume).\n";
 
+static const char serve_text[] =
+    "Usage: cfp serve --root DIR [OPTIONS]\n"
+    "Serve the files under DIR over HTTP(S), as the runs' loopback server does, until\n"
+    "SIGINT or SIGTERM; prints the URL on stdout.\n"
+    "\n"
+    "      --root DIR       directory to serve (required); nothing outside it is served\n"
+    "      --port P         TCP port (default 0: a free port, printed)\n"
+    "      --bind ADDR      numeric IPv4 or IPv6 address to listen on (default 127.0.0.1)\n"
+    "      --latency-ms L   delay added before each response (default 0)\n"
+    "      --tls-cert PEM   serve https with this certificate (with --tls-key)\n"
+    "      --tls-key PEM    the certificate's private key\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Example: cfp serve --root data/test_dataset --port 8080 --latency-ms 20\n";
+
+static const char report_text[] =
+    "Usage: cfp report RESULTS.h5 [-o FILE]\n"
+    "Write again the text report and its chart (.svg) of an HDF5 results file.\n"
+    "\n"
+    "  -o, --output FILE    the report (default performance_report.txt beside RESULTS.h5;\n"
+    "                       '-' prints it)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Example: cfp report data/processed/results.h5 -o -\n";
+
+static const char merge_text[] =
+    "Usage: cfp merge [OPTIONS] OUT.h5 IN.h5...\n"
+    "Combine the runs of --shard jobs (one results file each) into one run in a new\n"
+    "OUT.h5, and write its report.\n"
+    "\n"
+    "  -o, --report FILE    the report (default performance_report.txt beside OUT.h5)\n"
+    "  -q, --quiet          no summary line\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Example: cfp merge data/processed/all.h5 data/processed/shard-*.h5\n";
+
+static const char help_text[] =
+    "Usage: cfp help [COMMAND]\n"
+    "Print the help of COMMAND (serve, report, merge, help); without one, the help of\n"
+    "cfp itself (cfp --help).\n"
+    "\n"
+    "Example: cfp help serve\n";
+
+/* The subcommands' words (as main.c dispatches them) and their help. */
+static const char *const cmd_words[] = {"serve", "report", "merge", "help", NULL};
+static const char *const cmd_texts[] = {serve_text, report_text, merge_text, help_text};
+
 int cfp_cli_help(void)
 {
     fputs(usage_text, stdout);
     return CFP_EXIT_OK;
+}
+
+int cfp_cli_cmd_help(const char *cmd)
+{
+    for (size_t i = 0; cmd_words[i]; i++) {
+        if (strcmp(cmd, cmd_words[i]) == 0) {
+            fputs(cmd_texts[i], stdout);
+            return CFP_EXIT_OK;
+        }
+    }
+    return cfp_cli_help();
+}
+
+int cfp_cli_help_command(int argc, char **argv)
+{
+    const char *near;
+    size_t i;
+
+    if (argc < 2)
+        return cfp_cli_help();
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return cfp_cli_cmd_help("help");
+    if (argc > 2)
+        return cfp_cli_cmd_usage_error("help", "give one COMMAND at most");
+    for (i = 0; cmd_words[i] && strcmp(argv[1], cmd_words[i]) != 0; i++)
+        ;
+    if (cmd_words[i])
+        return cfp_cli_cmd_help(argv[1]);
+    /* One line: it names the commands there are, so no Try line. */
+    near = cfp_cli_closest(argv[1], cmd_words);
+    fprintf(stderr,
+            "cfp: help: no command '%s'%s%s%s; the commands are serve, report, merge "
+            "and help\n",
+            argv[1], near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+    return CFP_EXIT_USAGE;
+}
+
+int cfp_cli_unknown_command(const char *word)
+{
+    const char *near = cfp_cli_closest(word, cmd_words);
+
+    if (near)
+        return cfp_cli_usage_error("unknown command '%s'; did you mean '%s'?", word, near);
+    return cfp_cli_usage_error("unknown command '%s' (the commands are serve, report, merge "
+                               "and help; the processing command takes options only)",
+                               word);
 }

@@ -16,6 +16,8 @@ rc=$?
 set -e
 [ $rc -eq 2 ] || { echo "FAIL: --mode mpi without MPI exited $rc, expected 2"; exit 1; }
 grep -q "MPI is not built" "$work/err" || { echo "FAIL: message: $(cat "$work/err")"; exit 1; }
+"$bld/cfp" --version > "$work/version"
+grep -q "^MPI: not built" "$work/version" || { echo "FAIL: --version: $(cat "$work/version")"; exit 1; }
 for m in sequential threading async; do
   "$bld/cfp" --mode $m --input "$work/urls.txt" --results "$work/r.h5" --output-dir "$work/o-$m" --quiet
 done
