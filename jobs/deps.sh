@@ -7,7 +7,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config ca-certificates
-      libcurl4-openssl-dev libpng-dev zlib1g-dev libhdf5-dev hdf5-tools
+      libcurl4-openssl-dev libssl-dev libpng-dev zlib1g-dev libhdf5-dev hdf5-tools
       libdeflate-dev libopenmpi-dev openmpi-bin libmicrohttpd-dev)
 if [ "${1:-}" = "--tests" ]; then
   pkgs+=(python3 python3-h5py python3-numpy python3-pil valgrind openssl curl procps

@@ -9,6 +9,8 @@
 # rank): cfp finishes what is in flight (--grace), saves and exits 5; run the
 # same command with --resume to finish. (SIGTERM to mpirun also reaches the
 # ranks, but mpirun kills them a few seconds later: prefer USR1.)
+# As root, Open MPI refuses to start unless OMPI_ALLOW_RUN_AS_ROOT=1 and
+# OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 are set: run as a user, or set them.
 set -euo pipefail
 [[ $# -ge 1 && $1 =~ ^[0-9]+$ ]] || { echo "usage: $0 NP [cfp options...]" >&2; exit 2; }
 np=$1
@@ -18,6 +20,4 @@ cfp_bin=${CFP:-$here/../build/cfp}
 cores=$(nproc)
 extra=()
 ((np > cores)) && extra=(--oversubscribe)
-# Debian's Open MPI refuses root without these; harmless otherwise.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 exec mpirun -np "$np" "${extra[@]}" "$cfp_bin" --mode mpi "$@"

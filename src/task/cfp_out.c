@@ -149,7 +149,12 @@ cfp_err cfp_out_open(const char *dir, const char *name, struct cfp_out **out,
         cfp_free(o);
         return CFP_ERR_IO;
     }
-    cfp_sha256_init(&o->sha);
+    if (cfp_sha256_init(&o->sha) != CFP_ERR_OK) {
+        close(o->fd);
+        (void)unlink(o->tmp);
+        cfp_free(o);
+        return cfp_status_set(st, CFP_ERR_NOMEM, "output %s: SHA-256: out of memory", name);
+    }
     o->size = 0;
     o->seconds = 0;
     o->fill = 0;
@@ -224,6 +229,7 @@ cfp_err cfp_out_commit(struct cfp_out **po, char path[CFP_PATH_MAX], char digest
 {
     struct cfp_out *o = *po;
     double t0 = cfp_now();
+    char hex[CFP_DIGEST_HEX];
     cfp_err err;
 
     cfp_watch_stage("writing the output");
@@ -236,6 +242,11 @@ cfp_err cfp_out_commit(struct cfp_out **po, char path[CFP_PATH_MAX], char digest
         goto out_abort;
     }
     o->fd = -1;
+    if (cfp_sha256_final_hex(&o->sha, hex) != CFP_ERR_OK) {
+        (void)snprintf(o->errmsg, sizeof(o->errmsg), "SHA-256 of %.400s: libcrypto failed", o->final);
+        err = CFP_ERR_INTERNAL;
+        goto out_abort;
+    }
     /* Last chance before the output becomes visible under its name: a task
      * given up as stuck meanwhile has its record already, and no output. */
     cfp_watch_checkpoint();
@@ -245,7 +256,7 @@ cfp_err cfp_out_commit(struct cfp_out **po, char path[CFP_PATH_MAX], char digest
     }
     o->seconds += cfp_now() - t0;
     memcpy(path, o->final, CFP_PATH_MAX);
-    cfp_sha256_final_hex(&o->sha, digest);
+    memcpy(digest, hex, CFP_DIGEST_HEX);
     *size = o->size;
     cfp_free(o);
     *po = NULL;
@@ -266,6 +277,7 @@ void cfp_out_abort(struct cfp_out **po)
     if (o->fd >= 0)
         close(o->fd);
     (void)unlink(o->tmp);
+    cfp_sha256_free(&o->sha);
     cfp_free(o);
     *po = NULL;
 }

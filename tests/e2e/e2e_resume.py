@@ -332,7 +332,8 @@ def main():
             # The resume goes through jobs/local.sh (mpirun -np 3 cfp --mode mpi).
             p = subprocess.run([os.path.join(SRC, "jobs", "local.sh"), "3"] + common
                                + ["-o", out, "-r", h5, "--resume"],
-                               capture_output=True, text=True, timeout=300, env=dict(CHILD_ENV, CFP=CFP))
+                               capture_output=True, text=True, timeout=300,
+                               env=dict(CHILD_ENV, CFP=CFP, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1"))
             check(p.returncode == 1, "mpi --resume: exit %d\n%s" % (p.returncode, p.stderr[-3000:]))
             assert_same_as_reference(h5, ref, "mpi stop + resume")
             print("mpirun -np 3: SIGUSR1 after %d tasks -> exit 5; --resume with jobs/local.sh 3 equals the reference" % n)
