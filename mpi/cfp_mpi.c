@@ -197,7 +197,7 @@ cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *in, const struct cf
 {
     char (*hosts)[CFP_HOST_MAX] = NULL;
     struct cfp_run_cfg c = *in, *cfg = &c;
-    int rank = 0, size = 1, consumers;
+    int rank = 0, size = 1, consumers, share;
     cfp_err err;
 
     memset(stats, 0, sizeof(*stats));
@@ -212,6 +212,12 @@ cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *in, const struct cf
                               "--no-rank0-work, or a larger cap)",
                               cfg->engine.per_host, consumers);
     c.engine.per_host = cfp_mpi_per_host_share(in->engine.per_host, size, rank, mo->rank0_works);
+    /* Every default that depends on cores follows this rank's share of its
+     * node's CPUs; --workers / --concurrency as given still win. Rank 0
+     * records the job's CPUs, the sum of the shares, with the run. */
+    share = cfp_mpi_cpu_share(comm);
+    cfp_engine_size(cfg->rank_engine, share, mo->workers, mo->concurrency, &c.engine);
+    MPI_Reduce(&share, &c.cpus, 1, MPI_INT, MPI_SUM, 0, comm);
     if (rank == 0)
         hosts = cfp_calloc((size_t)size, CFP_HOST_MAX); /* NULL: start_check() fails the run */
     err = start_check(comm, cfg, rank, size, hosts, st);

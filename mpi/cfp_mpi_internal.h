@@ -69,6 +69,11 @@ cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
                          const struct cfp_mpi_opts *mo, const char (*hosts)[CFP_HOST_MAX],
                          struct cfp_engine_stats *stats, struct cfp_status *st);
 
+/* This rank's CPUs: its own count (cfp_cpus_count()) divided among the
+ * ranks on its node whose affinity masks overlap its own (cfp_mpi_cpus.c
+ * says why), at least 1; logged at INFO. Collective over comm. */
+int cfp_mpi_cpu_share(MPI_Comm comm);
+
 /* How many tasks a rank asks for at a time: enough to keep its engine busy
  * while the next batch is on its way. */
 int cfp_mpi_want(const struct cfp_run_cfg *cfg);

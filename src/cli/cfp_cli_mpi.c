@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/cfp_cpus.h"
 #include "base/cfp_log.h"
 #include "mpi/cfp_mpi.h"
 #include "results/cfp_report.h"
@@ -49,7 +50,6 @@ static cfp_err spawn_multiprocessing(void *ctx, const struct cfp_run_cfg *base, 
     const struct cfp_cli_opts *o = ctx;
     char exe[CFP_PATH_MAX], out[CFP_PATH_MAX], ranks[24], lat[16], bufs[5][32];
     char *av[48];
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     int n = 0, status = 0;
     pid_t pid;
@@ -60,7 +60,9 @@ static cfp_err spawn_multiprocessing(void *ctx, const struct cfp_run_cfg *base, 
     if (snprintf(out, sizeof(out), "%s/compare/%s/multiprocessing", o->processed, label) >=
         (int)sizeof(out))
         return cfp_status_set(st, CFP_ERR_USAGE, "compare: output path too long");
-    (void)snprintf(ranks, sizeof(ranks), "%ld", cores > 0 ? cores : 1);
+    /* One rank per CPU this process may use (cfp_cpus.h), not per core of
+     * the machine: under taskset or a cgroup quota more would oversubscribe. */
+    (void)snprintf(ranks, sizeof(ranks), "%d", cfp_cpus_count());
     (void)snprintf(lat, sizeof(lat), "%d", latency_ms);
     av[n++] = exe, av[n++] = "--mode", av[n++] = "multiprocessing", av[n++] = "--ranks";
     av[n++] = ranks, av[n++] = "--rank-engine", av[n++] = "sequential";
@@ -209,14 +211,13 @@ static int mpi_run(struct cfp_cli_opts *o, int argc, char **argv)
     struct cfp_engine_stats stats;
     struct cfp_status st;
     bool root = false;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int rc;
 
     cfp_status_clear(&st);
     if (o->multiprocessing && !cfp_mpi_under_launcher()) {
-        /* From a plain shell: become an mpirun job of --ranks processes. */
-        cfp_mpi_relaunch(argc, argv, o->mpi.ranks > 0 ? o->mpi.ranks : (int)(cores > 0 ? cores : 1),
-                         &st);
+        /* From a plain shell: become an mpirun job of --ranks processes,
+         * by default one per CPU this process may use. */
+        cfp_mpi_relaunch(argc, argv, o->mpi.ranks > 0 ? o->mpi.ranks : cfp_cpus_count(), &st);
         fprintf(stderr, "cfp: %s\n", st.msg);
         return CFP_EXIT_FATAL;
     }
@@ -224,6 +225,10 @@ static int mpi_run(struct cfp_cli_opts *o, int argc, char **argv)
         warn_launcher_size(o);
     if (o->generate && launcher_rank() == 0 && (rc = cfp_cli_generate(o, &st)) != CFP_EXIT_OK)
         return rc; /* the other ranks get "no more work" from a rank 0 that cannot start */
+    /* Each rank sizes its engine for its share of its node's CPUs (mpi/);
+     * what the user gave still wins. */
+    o->mpi.workers = o->workers;
+    o->mpi.concurrency = o->concurrency;
     if (cfp_fetch_global_init(&st) == CFP_ERR_OK)
         (void)cfp_mpi_main(&o->run_cfg, &o->mpi, &stats, &root, &st);
     cfp_fetch_global_cleanup();

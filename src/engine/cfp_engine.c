@@ -2,10 +2,10 @@
 #include "engine/cfp_engine.h"
 
 #include <string.h>
-#include <unistd.h>
 
-#include "engine/cfp_engine_internal.h"
+#include "base/cfp_cpus.h"
 #include "base/cfp_scratch.h"
+#include "engine/cfp_engine_internal.h"
 
 static const char *const mode_names[CFP_MODE_COUNT_] = {"sequential", "threading", "async", "mpi"};
 
@@ -28,16 +28,9 @@ bool cfp_mode_parse(const char *s, enum cfp_mode *m)
     return false;
 }
 
-static int cores(void)
+/* The defaults for c CPUs (doc/engines.md). */
+static void size_for(enum cfp_mode m, int c, struct cfp_engine_opts *eo)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
-}
-
-void cfp_engine_defaults(enum cfp_mode m, struct cfp_engine_opts *eo)
-{
-    int c = cores();
-
     eo->cpu_slots = c;
     switch (m) {
     case CFP_MODE_THREADS:
@@ -65,6 +58,31 @@ void cfp_engine_defaults(enum cfp_mode m, struct cfp_engine_opts *eo)
         eo->cpu_slots = 1;
         break;
     }
+}
+
+void cfp_engine_size(enum cfp_mode m, int cpus, int workers, int concurrency,
+                     struct cfp_engine_opts *eo)
+{
+    /* Not the machine's cores: under taskset, Slurm or a cgroup quota those
+     * oversubscribe what this process may run on (cfp_cpus.h). 256 bounds
+     * what a count can make of the pools (threading stops at 64 anyway). */
+    int c = cpus > 0 ? cpus : cfp_cpus_count();
+
+    c = c > 256 ? 256 : c;
+    size_for(m, c, eo);
+    if (m == CFP_MODE_SEQUENTIAL)
+        return;
+    if (workers > 0)
+        eo->workers = workers;
+    if (concurrency > 0)
+        eo->concurrency = concurrency;
+    else if (m == CFP_MODE_THREADS)
+        eo->concurrency = eo->workers;
+}
+
+void cfp_engine_defaults(enum cfp_mode m, struct cfp_engine_opts *eo)
+{
+    cfp_engine_size(m, 0, 0, 0, eo);
 }
 
 cfp_err cfp_engine_run(enum cfp_mode mode, const struct cfp_engine_opts *eo,

@@ -22,8 +22,17 @@ const char *cfp_mode_name(enum cfp_mode m);
 /* Parses a mode name or alias ("threads"); false when unknown. */
 bool cfp_mode_parse(const char *s, enum cfp_mode *m);
 
-/* Defaults from the machine's cores for mode m (doc/engines.md). */
+/* Defaults for mode m from the CPUs this process may use (cfp_cpus.h,
+ * doc/engines.md): cfp_engine_size(m, 0, 0, 0, eo). */
 void cfp_engine_defaults(enum cfp_mode m, struct cfp_engine_opts *eo);
+
+/* The options of mode m sized for cpus CPUs (< 1: cfp_cpus_count()), then
+ * workers and concurrency where given (> 0; ignored by sequential), as the
+ * command line applies them: threading without a concurrency gets one
+ * transfer per worker. Sets every field but per_host (the caller's). Under
+ * MPI, mpi/ calls it with each rank's share of its node's CPUs. */
+void cfp_engine_size(enum cfp_mode m, int cpus, int workers, int concurrency,
+                     struct cfp_engine_opts *eo);
 
 /* Runs every task of src through the task pipeline configured by cfg and
  * pushes one record per task to sink, in completion order. Returns an error

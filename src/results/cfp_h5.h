@@ -51,6 +51,12 @@ struct cfp_run_info {
     int32_t ranks, workers, concurrency, latency_ms, max_side;
     int32_t complete; /* 0 until the run ended cleanly, then 1 */
     int32_t sessions; /* processes that worked on the run: 1, plus one per --resume */
+    /* CPUs the run's defaults were sized for (cfp_cpus.h): the process's
+     * available count, or under MPI the sum of the ranks' shares; 0 in
+     * files written before the attribute. cpus_source: "affinity",
+     * "cgroup" or "online" (rank 0's under MPI); "" when unknown. */
+    int32_t cpus;
+    char cpus_source[16];
     double wall_s, cpu_user_s, cpu_sys_s;
     int64_t peak_rss_kb, tasks, ok, failed, bytes_in, bytes_out;
 };

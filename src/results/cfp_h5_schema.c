@@ -19,7 +19,10 @@
     }
 /* clang-format on */
 
-/* Run attributes in the order they are created (h5dump lists them by name). */
+/* Run attributes in the order they are created (h5dump lists them by name).
+ * Attributes added later go at the end; a file written before them reads
+ * them as 0 / "" (cfp_h5_read.c skips absent ones), so older files stay
+ * readable with no schema_version change. */
 const struct cfp_h5_attr cfp_h5__run_attrs[] = {
     ATTR(mode, CFP_H5_STR),        ATTR(engine, CFP_H5_STR),     ATTR(workload, CFP_H5_STR),
     ATTR(started, CFP_H5_STR),     ATTR(input, CFP_H5_STR),      ATTR(output_dir, CFP_H5_STR),
@@ -29,6 +32,7 @@ const struct cfp_h5_attr cfp_h5__run_attrs[] = {
     ATTR(peak_rss_kb, CFP_H5_I64), ATTR(tasks, CFP_H5_I64),      ATTR(ok, CFP_H5_I64),
     ATTR(failed, CFP_H5_I64),      ATTR(bytes_in, CFP_H5_I64),   ATTR(bytes_out, CFP_H5_I64),
     ATTR(input_sha256, CFP_H5_STR), ATTR(shard, CFP_H5_STR),     ATTR(sessions, CFP_H5_I32),
+    ATTR(cpus, CFP_H5_I32),        ATTR(cpus_source, CFP_H5_STR),
 };
 const size_t cfp_h5__run_attr_count = sizeof(cfp_h5__run_attrs) / sizeof(cfp_h5__run_attrs[0]);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/cfp_clock.h"
+#include "base/cfp_cpus.h"
 #include "base/cfp_mem.h"
 #include "results/cfp_report_internal.h"
 
@@ -39,18 +40,23 @@ double cfp_report_wall(const struct cfp_report_run *s)
     return s->info.wall_s > 1e-9 ? s->info.wall_s : 1e-9;
 }
 
+double cfp_report_cpus(const struct cfp_report_state *rep, const struct cfp_report_run *s)
+{
+    return s->info.cpus > 0 ? (double)s->info.cpus : (double)rep->cores;
+}
+
 double cfp_report_parallel_units(const struct cfp_report_state *rep, const struct cfp_report_run *s)
 {
     double units = (double)(s->info.workers > 0 ? s->info.workers : 1) *
                    (s->info.ranks > 0 ? s->info.ranks : 1);
     if (strcmp(s->info.mode, "sequential") == 0)
         return 1;
-    return units < (double)rep->cores ? units : (double)rep->cores;
+    return units < cfp_report_cpus(rep, s) ? units : cfp_report_cpus(rep, s);
 }
 
 double cfp_report_cpu_util(const struct cfp_report_state *rep, const struct cfp_report_run *s)
 {
-    return (s->info.cpu_user_s + s->info.cpu_sys_s) / cfp_report_wall(s) / (double)rep->cores;
+    return (s->info.cpu_user_s + s->info.cpu_sys_s) / cfp_report_wall(s) / cfp_report_cpus(rep, s);
 }
 
 static int kind_index(const char *kind)
@@ -217,9 +223,12 @@ static cfp_err load(struct cfp_report_state *rep, const char *path, struct cfp_s
 
     memset(rep, 0, sizeof(*rep));
     rep->path = path;
-    rep->cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (rep->cores < 1)
-        rep->cores = 1;
+    /* What this process may use, not the machine's count: under taskset,
+     * Slurm or a cgroup quota the efficiency of a run is over the CPUs it
+     * had. Runs that recorded their own count use it (cfp_report_cpus). */
+    rep->cores = cfp_cpus_get()->count;
+    rep->online = cfp_cpus_get()->online;
+    rep->cores_source = cfp_cpus_source_name(cfp_cpus_get()->source);
     rep->runs = cfp_calloc(CFP_REPORT_MAX_RUNS, sizeof(*rep->runs));
     if (!rep->runs)
         return cfp_status_set(st, CFP_ERR_NOMEM, "report: out of memory");
@@ -347,10 +356,11 @@ static void print_workloads(const struct cfp_report_state *rep)
         cfp_report_print_insights(rep, w);
     }
     fprintf(f, "Columns: wrk/conc = workers (threads) / transfers in flight; speedup = sequential wall / "
-               "wall;\neff = speedup / cores the mode can compute on (min(cores, workers x ranks); over "
+               "wall;\neff = speedup / cores the mode can compute on (min(CPUs, workers x ranks); over "
                "100%% means\nwaits were overlapped, not that cores multiplied); cpu%% = (user+sys) / wall "
-               "/ %ld cores;\nrss_MB = peak resident memory of the run; fetch/process/write = shares of "
-               "the summed task time.\n\n",
+               "/ the run's CPUs\n(its cpus attribute; %ld for runs recorded without one); rss_MB = "
+               "peak resident memory of the run;\nfetch/process/write = shares of the summed task "
+               "time.\n\n",
             rep->cores);
 }
 
@@ -412,8 +422,10 @@ static cfp_err write_body(struct cfp_report_state *rep, struct cfp_status *st)
 
     cfp_iso8601_now(now, sizeof(now));
     fprintf(rep->f, "cfp performance report\n======================\n");
-    fprintf(rep->f, "Results: %s (%lld runs)\nGenerated: %s by cfp %s on a %ld-core machine\n\n",
-            rep->path, (long long)rep->nruns, now, CFP_VERSION, rep->cores);
+    fprintf(rep->f, "Results: %s (%lld runs)\nGenerated: %s by cfp %s: %ld CPU%s available (%s), %ld "
+                    "online\n\n",
+            rep->path, (long long)rep->nruns, now, CFP_VERSION, rep->cores,
+            rep->cores == 1 ? "" : "s", rep->cores_source, rep->online);
     if (rep->nruns == 0) {
         fprintf(rep->f, "No runs recorded yet.\n");
         return CFP_ERR_OK;

@@ -46,7 +46,8 @@ static void print_limit(const struct cfp_report_state *rep, const struct cfp_rep
 {
     const struct cfp_run_info *in = &b->info;
     double util = cfp_report_cpu_util(rep, b);
-    double cpu_floor = (in->cpu_user_s + in->cpu_sys_s) / (double)rep->cores;
+    double cpus = cfp_report_cpus(rep, b);
+    double cpu_floor = (in->cpu_user_s + in->cpu_sys_s) / cpus;
     double io_floor = in->concurrency > 0 && in->latency_ms > 0
                           ? (double)in->tasks * in->latency_ms / 1000.0 / in->concurrency
                           : 0;
@@ -54,9 +55,9 @@ static void print_limit(const struct cfp_report_state *rep, const struct cfp_rep
 
     fprintf(rep->f, "- What limited %s: ", in->mode);
     if (util >= 0.8)
-        fprintf(rep->f, "the cores. It kept %.1f of %ld cores busy (%.0f%%); more workers cannot "
-                        "help on this machine.\n",
-                util * (double)rep->cores, rep->cores, 100 * util);
+        fprintf(rep->f, "the cores. It kept %.1f of %.0f CPUs busy (%.0f%%); more workers cannot "
+                        "help with these CPUs.\n",
+                util * cpus, cpus, 100 * util);
     else if (io_floor > 0 && io_floor >= cpu_floor && in->wall_s <= 2.5 * io_floor)
         fprintf(rep->f, "latency x concurrency. %lld requests x %d ms / %d in flight = %.2f s of "
                         "unavoidable waiting;\n  it took %.2f s. More concurrency would lower that "
@@ -67,9 +68,9 @@ static void print_limit(const struct cfp_report_state *rep, const struct cfp_rep
         fprintf(rep->f, "the disk: writing outputs took %.0f%% of task time.\n",
                 cfp_report_pct(b->write_s, tot));
     else if (strcmp(in->mode, "sequential") == 0)
-        fprintf(rep->f, "doing one thing at a time: it used %.0f%% of %ld cores and overlapped no "
+        fprintf(rep->f, "doing one thing at a time: it used %.0f%% of %.0f CPUs and overlapped no "
                         "waits.\n",
-                100 * util, rep->cores);
+                100 * util, cpus);
     else
         fprintf(rep->f, "not a hardware limit: the CPU was %.0f%% busy and the waiting floor is "
                         "%.2f s,\n  so the rest is coordination and serial work (%.2f s wall).\n",
@@ -85,17 +86,17 @@ static void print_lesson(const struct cfp_report_state *rep, const struct cfp_re
         return;
     if (cpu_bound)
         fprintf(rep->f, "- C has no GIL: on this CPU-bound work threads ran image code on all cores "
-                        "at once and got\n  %.2fx over sequential on %ld cores (efficiency %.0f%%). In "
+                        "at once and got\n  %.2fx over sequential on %.0f CPUs (efficiency %.0f%%). In "
                         "the Python seed lab the GIL\n  holds CPU-bound threads near 1x, and only "
                         "processes scale.\n",
-                cfp_report_wall(seq) / cfp_report_wall(thr), rep->cores,
+                cfp_report_wall(seq) / cfp_report_wall(thr), cfp_report_cpus(rep, thr),
                 100.0 * cfp_report_wall(seq) / cfp_report_wall(thr) / cfp_report_parallel_units(rep, thr));
     else if (asy)
         fprintf(rep->f, "- Waiting overlaps without cores: threading (%d threads) got %.1fx and async "
-                        "(one loop, %d transfers) %.1fx\n  on %ld cores, because a task waiting on "
+                        "(one loop, %d transfers) %.1fx\n  on %.0f CPUs, because a task waiting on "
                         "the network needs no CPU.\n",
                 thr->info.workers, cfp_report_wall(seq) / cfp_report_wall(thr), asy->info.concurrency,
-                cfp_report_wall(seq) / cfp_report_wall(asy), rep->cores);
+                cfp_report_wall(seq) / cfp_report_wall(asy), cfp_report_cpus(rep, thr));
 }
 
 void cfp_report_print_insights(const struct cfp_report_state *rep, const struct cfp_report_workload *w)

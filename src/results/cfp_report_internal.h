@@ -47,7 +47,9 @@ struct cfp_report_state {
     struct cfp_report_workload wl[CFP_REPORT_MAX_WORKLOADS];
     int nwl;
     const char *path;
-    long cores;
+    long cores;           /* CPUs of the process writing the report (cfp_cpus.h) */
+    long online;          /* online CPUs of that machine */
+    const char *cores_source; /* "affinity", "cgroup", "online" */
     FILE *f;
     int fail_shown;
 };
@@ -58,7 +60,10 @@ const char *cfp_report_mode_label(int slot);
 
 /* Seconds of wall time, never zero (for divisions). */
 double cfp_report_wall(const struct cfp_report_run *s);
-/* Cores a mode could compute on: 1 for sequential, else min(cores, workers x ranks). */
+/* The CPUs run s had: its cpus attribute, or rep->cores for runs recorded
+ * before it. */
+double cfp_report_cpus(const struct cfp_report_state *rep, const struct cfp_report_run *s);
+/* Cores a mode could compute on: 1 for sequential, else min(its CPUs, workers x ranks). */
 double cfp_report_parallel_units(const struct cfp_report_state *rep, const struct cfp_report_run *s);
 double cfp_report_cpu_util(const struct cfp_report_state *rep, const struct cfp_report_run *s);
 double cfp_report_pct(double part, double whole);

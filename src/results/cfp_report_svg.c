@@ -68,7 +68,7 @@ cfp_err cfp_report_write_svg(const struct cfp_report_state *rep, const char *pat
             SVG_W, height);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
     fprintf(f, "<text x=\"10\" y=\"24\" font-size=\"16\" font-weight=\"bold\">cfp: wall time per "
-               "mode (speedup vs sequential), %ld cores</text>\n",
+               "mode (speedup vs sequential), %ld CPUs available</text>\n",
             rep->cores);
     for (int i = 0; i < rep->nwl; i++)
         svg_group(f, &rep->wl[i], &y);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/cfp_clock.h"
+#include "base/cfp_cpus.h"
 #include "results/cfp_h5.h"
 #include "base/cfp_log.h"
 #include "base/cfp_mem.h"
@@ -194,6 +195,9 @@ static void fill_info(const struct cfp_run_cfg *cfg, struct cfp_run_info *info)
     info->latency_ms = cfg->input ? 0 : cfg->latency_ms;
     info->max_side = (int32_t)cfg->task.max_side;
     info->sessions = 1;
+    info->cpus = cfg->cpus > 0 ? cfg->cpus : cfp_cpus_count();
+    (void)snprintf(info->cpus_source, sizeof(info->cpus_source), "%s",
+                   cfp_cpus_source_name(cfp_cpus_get()->source));
     if (cfg->shard_n > 0)
         (void)snprintf(info->shard, sizeof(info->shard), "%d/%d", cfg->shard_k, cfg->shard_n);
 }
@@ -321,6 +325,7 @@ cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, str
     cfp_err err;
 
     memset(ctx, 0, sizeof(*ctx));
+    cfp_cpus_log(); /* once per process: what every default was sized for */
     pthread_mutex_init(&ctx->done_mu, NULL);
     ctx->cfg = *cfg;
     ctx->total = -1;

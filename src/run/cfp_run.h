@@ -22,7 +22,11 @@
 struct cfp_mpi_opts {
     bool rank0_works;      /* rank 0 also processes tasks (default: yes) */
     double rank_timeout_s; /* a worker silent this long (no heartbeat) ends the run */
-    int ranks;             /* --mode multiprocessing: ranks to start (0 = cores) */
+    int ranks;             /* --mode multiprocessing: ranks to start (0 = cfp_cpus_count()) */
+    /* --workers and --concurrency as given (0 = default): each rank sizes
+     * the defaults for its share of its node's CPUs (cfp_engine_size()) and
+     * applies these on top; set by the CLI before cfp_mpi_main(). */
+    int workers, concurrency;
 };
 
 #define CFP_MPI_RANK_TIMEOUT_DEFAULT 30.0
@@ -40,6 +44,8 @@ struct cfp_run_cfg {
     bool quiet;                 /* no progress line */
     const char *progress_label; /* NULL: the mode's name */
     int ranks;                  /* MPI ranks (recorded); 0 or 1 for local runs */
+    int cpus;                   /* CPUs the run uses (recorded): 0 = cfp_cpus_count(); under
+                                   MPI the sum of the ranks' shares, set by mpi/ */
     enum cfp_mode rank_engine;  /* the engine each rank runs, for mode mpi */
     /* --shard K/N: only tasks with index % shard_n == shard_k - 1; shard_n
      * 0 = every task. */

@@ -9,6 +9,12 @@
    once, one run with 2 sessions, outputs identical.
 3. jobs/cfp-array-submit.sh 3: an array of 3 shards, then cfp-merge.sbatch
    after them (afterok): the merged file equals the single run.
+4. `sbatch -n 2 --cpus-per-task=1` running `srun --mpi=pmix cfp --mode mpi
+   -v`: each rank sizes its engine for 1 CPU (its log line and 8 threading
+   workers), the run records cpus = 2. This Slurm binds nothing
+   (task/none), so both ranks see the machine's CPUs: the 1 comes from
+   cfp's node-local split (doc/mpi.md), not from SLURM_CPUS_PER_TASK,
+   which cfp does not read.
 Usage: slurm_jobs.py SLURM_DIR (CFP_BIN, CFP_SRC from CTest)."""
 import os
 import re
@@ -19,7 +25,8 @@ import time
 
 # The end-to-end helpers (tests/e2e/e2e_common.py).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from e2e_common import CFP, SRC, cfp_serve, check, read_runs, run_cfp, sha256_file, wait_for  # noqa: E402
+from e2e_common import (CFP, SRC, cfp_serve, check, read_runs, run_cfp, sha256_file, skip_part,  # noqa: E402
+                        wait_for)
 
 KEY = ("url", "status", "error_code", "digest", "kind")
 
@@ -170,6 +177,28 @@ def main():
         _, attrs, _ = same_as(merged, ref, "array of 3 + merge")
         check(os.path.exists(os.path.join(work, "performance_report.txt")), "merge wrote no report")
         print("array of 3 (--shard K/3) + cfp-merge.sbatch (afterok): merged file equals the single run")
+        # 4. --cpus-per-task=1: 1 CPU per rank.
+        if len(os.sched_getaffinity(0)) == 2:
+            h5 = os.path.join(work, "cpus.h5")
+            log = os.path.join(work, "cpus.log")
+            cmd = ("srun --mpi=pmix %s --mode mpi --rank-engine threading -i %s -q -v --no-report "
+                   "-o %s -r %s" % (CFP, lst, os.path.join(work, "out-cpus"), h5))
+            jid = sh(["sbatch", "--parsable", "-n", "2", "--cpus-per-task=1", "--time=5", "--chdir", work,
+                      "--output", log, "--wrap", cmd], env)
+            jobs.append(jid)
+            wait_job(env, jid)
+            text = open(log).read()
+            shares = re.findall(r"rank \d\] info: (\d+) CPUs? for this rank", text)
+            engines = re.findall(r"rank \d\] info: threading: (\d+) workers, \d+ transfers, (\d+) cpu slots",
+                                 text)
+            check(shares == ["1", "1"] and sorted(engines) == [("8", "1")] * 2,
+                  "--cpus-per-task=1: shares %r, engines %r:\n%s" % (shares, engines, text[-3000:]))
+            rid, attrs, _ = same_as(h5, ref, "--cpus-per-task=1")
+            check(attrs["cpus"] == 2 and attrs["ranks"] == 2, "--cpus-per-task=1: attrs %r" % attrs)
+            print("sbatch -n 2 --cpus-per-task=1 (srun --mpi=pmix): 1 CPU per rank, 8 workers each, cpus=2")
+        else:
+            skip_part("--cpus-per-task=1", "written for a machine with 2 CPUs (this process has %d)"
+                      % len(os.sched_getaffinity(0)))
     finally:
         for j in jobs:
             subprocess.run(["scancel", j], env=env, capture_output=True)
