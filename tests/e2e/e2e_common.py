@@ -200,3 +200,21 @@ def read_runs(h5path):
 
 def tmpdir(prefix):
     return tempfile.mkdtemp(prefix=prefix)
+
+
+def mpi_available(sanitizer_ok=False):
+    """Whether the test may run its mpirun parts: cfp built with MPI
+    (CFP_WITH_MPI), mpirun found, and, unless sanitizer_ok, not a sanitizer
+    build (Open MPI's own internals are not instrumented). A skip for a
+    missing MPI goes through skip_part; a sanitizer build skips quietly, as
+    its suite only checks the local engines."""
+    import shutil
+    if os.environ.get("CFP_SANITIZE", "") and not sanitizer_ok:
+        return False
+    if os.environ.get("CFP_WITH_MPI", "ON").upper() in ("OFF", "0", "FALSE", ""):
+        skip_part("mpirun parts", "cfp built without MPI")
+        return False
+    if not shutil.which("mpirun"):
+        skip_part("mpirun parts", "mpirun not found")
+        return False
+    return True

@@ -28,7 +28,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import CFP, check, read_runs, run_cfp, skip_part, tmpdir  # noqa: E402
+from e2e_common import CFP, check, mpi_available, read_runs, run_cfp, skip_part, tmpdir  # noqa: E402
 
 MPIRUN = ["mpirun", "--oversubscribe", "--allow-run-as-root"]
 AFFINITY = len(os.sched_getaffinity(0))
@@ -148,16 +148,6 @@ def test_cgroup(work):
             raise
 
 
-def mpi_available():
-    if os.environ.get("CFP_WITH_MPI", "ON").upper() in ("OFF", "0", "FALSE", ""):
-        skip_part("mpirun parts", "cfp built without MPI")
-        return False
-    if not shutil.which("mpirun"):
-        skip_part("mpirun parts", "mpirun not found")
-        return False
-    return True
-
-
 def mpi_run(work, name, binding, extra=()):
     h5 = os.path.join(work, name + ".h5")
     argv = MPIRUN + ["--bind-to", binding, "-np", "2", CFP, "-d", os.path.join(work, "ds"), "-m", "mpi",
@@ -223,7 +213,7 @@ def main():
         test_taskset(work)
         test_plain(work)
         test_cgroup(work)
-        if mpi_available():
+        if mpi_available(sanitizer_ok=True):
             test_mpi(work)
             test_multiprocessing(work)
     finally:

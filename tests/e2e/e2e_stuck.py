@@ -29,27 +29,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_common import (CFP, check, kill_session, read_runs, run_cfp, skip_part,  # noqa: E402
+from e2e_common import (CFP, check, kill_session, mpi_available, read_runs, run_cfp,  # noqa: E402
                         tmpdir, wait_for)
 
 MODES = ["sequential", "threading", "async"]
 MPIRUN = ["mpirun", "--oversubscribe", "--allow-run-as-root"]
 GRACE = 1.0
 STOP_BOUND = GRACE + 5.0  # the issue's bound for a stop with a stuck task
-
-
-def mpi_available():
-    """MPI runs outside the sanitizer builds (Open MPI's internals are not
-    instrumented), when cfp was built with it and mpirun exists."""
-    if os.environ.get("CFP_SANITIZE", ""):
-        return False
-    if os.environ.get("CFP_WITH_MPI", "ON").upper() in ("OFF", "0", "FALSE", ""):
-        skip_part("mpirun parts", "cfp built without MPI")
-        return False
-    if not shutil.which("mpirun"):
-        skip_part("mpirun parts", "mpirun not found")
-        return False
-    return True
 
 
 def write_list(path, urls):
