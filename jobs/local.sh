@@ -16,7 +16,9 @@ set -euo pipefail
 np=$1
 shift
 here=$(cd "$(dirname "$0")" && pwd)
+# $CFP, else the tree's build, else (an installed copy of this example) the cfp on PATH.
 cfp_bin=${CFP:-$here/../build/cfp}
+[ -n "${CFP:-}" ] || [ -x "$cfp_bin" ] || cfp_bin=$(command -v cfp || echo "$cfp_bin")
 cores=$(nproc)
 extra=()
 ((np > cores)) && extra=(--oversubscribe)

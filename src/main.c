@@ -29,6 +29,7 @@ static const struct main_cmd {
     {"serve", cfp_cli_serve},
     {"merge", cfp_cli_merge},
     {"report", cfp_cli_report},
+    {"export", cfp_cli_export},
     {"help", cfp_cli_help_command},
 };
 

@@ -3,7 +3,9 @@
 # times: under AddressSanitizer+UBSan (build-asan/, every test), under
 # ThreadSanitizer (build-tsan/, the tests labelled "tsan": the concurrent
 # engines, the server, the queue), and finally the Release build (build/,
-# every test plus the valgrind runs of the module tests). Between the last
+# every test plus the valgrind runs of the module tests). Tests labelled
+# "slow" (minutes each, e.g. the .deb installed in a fresh chroot) are left
+# out of every suite: `cd build && ctest -L slow` runs them. Between the last
 # two, every libFuzzer target (tests/fuzz/, build-fuzz/) runs for
 # CFP_FUZZ_SECONDS (default 30; 0 skips the step) on its seed corpus. A
 # failing suite stops the script right there, so the last line printed is
@@ -75,7 +77,7 @@ finish() {
 
 echo "== ctest: AddressSanitizer + UndefinedBehaviorSanitizer (build-asan) =="
 ctest_in build-asan ASAN_OPTIONS=detect_leaks=1 "LSAN_OPTIONS=suppressions=$supp/lsan.supp" \
-  UBSAN_OPTIONS=print_stacktrace=1 -- --output-on-failure -j "$n" -LE "nosan|valgrind" || finish 1 build-asan
+  UBSAN_OPTIONS=print_stacktrace=1 -- --output-on-failure -j "$n" -LE "nosan|valgrind|slow" || finish 1 build-asan
 echo "== ctest: ThreadSanitizer (build-tsan, label tsan) =="
 ctest_in build-tsan "TSAN_OPTIONS=halt_on_error=1 second_deadlock_stack=1" \
   -- --output-on-failure -j "$n" -L tsan || finish 1 build-tsan
@@ -85,5 +87,5 @@ if [ "$fuzz_secs" != 0 ]; then
   tests/fuzz/run.sh "$fuzz_secs" || exit $?
 fi
 echo "== ctest: Release (build) =="
-ctest_in build -- --output-on-failure -j "$n"
+ctest_in build -- --output-on-failure -j "$n" -LE slow
 finish $? build

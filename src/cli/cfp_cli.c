@@ -248,35 +248,148 @@ static const char *stuck_note(const struct cfp_engine_stats *s, char *buf, size_
     return buf;
 }
 
-int cfp_cli_run_exit(const struct cfp_engine_stats *s, const char *results, const char *report,
-                     bool quiet)
+/* cfp_cli_run_exit() with silent: nothing at all is printed, not even the
+ * stop. */
+static int run_exit(const struct cfp_engine_stats *s, const char *results, const char *report,
+                    bool quiet, bool silent)
 {
     char note[96];
 
     if (cfp_stop_requested()) {
         /* Always said, also with --quiet: a batch log must show why the
          * job ended early and what to do. */
-        fprintf(stderr,
-                "cfp: stopped by %s: %lld tasks recorded (%lld ok, %lld failed), %lld in flight "
-                "abandoned%s; results %s; finish with the same command and --resume\n",
-                cfp_stop_signal() ? strsignal(cfp_stop_signal()) : "request",
-                (long long)s->tasks, (long long)s->ok, (long long)s->failed,
-                (long long)s->abandoned, stuck_note(s, note, sizeof(note)), results);
+        if (!silent)
+            fprintf(stderr,
+                    "cfp: stopped by %s: %lld tasks recorded (%lld ok, %lld failed), %lld in "
+                    "flight abandoned%s; results %s; finish with the same command and --resume\n",
+                    cfp_stop_signal() ? strsignal(cfp_stop_signal()) : "request",
+                    (long long)s->tasks, (long long)s->ok, (long long)s->failed,
+                    (long long)s->abandoned, stuck_note(s, note, sizeof(note)), results);
         return CFP_EXIT_STOPPED;
     }
     /* Stuck tasks are said also with --quiet: a thread was left behind. */
-    if (!quiet || s->stuck > 0)
+    if (!silent && (!quiet || s->stuck > 0))
         fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed%s; results %s, report %s\n",
                 (long long)s->tasks, (long long)s->ok, (long long)s->failed,
                 stuck_note(s, note, sizeof(note)), results, report);
     return s->failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
 }
 
+int cfp_cli_run_exit(const struct cfp_engine_stats *s, const char *results, const char *report,
+                     bool quiet)
+{
+    return run_exit(s, results, report, quiet, false);
+}
+
+/* Classes shown in the summary; the rest are summed up as "...". */
+#define SUMMARY_CLASSES 8
+
+/* "cfp: failures: 404 ×12, TIMEOUT ×3", the most frequent classes first. */
+static void print_classes(const struct cfp_joblog *log)
+{
+    bool shown[CFP_JOBLOG_CLASSES] = {false};
+    int64_t rest = log->other;
+
+    fputs("cfp: failures:", stderr);
+    for (int k = 0; k < log->nclasses; k++) {
+        int best = -1;
+
+        for (int i = 0; i < log->nclasses; i++)
+            if (!shown[i] && (best < 0 || log->cls[i].n > log->cls[best].n))
+                best = i;
+        shown[best] = true;
+        if (k < SUMMARY_CLASSES)
+            fprintf(stderr, "%s %s \u00d7%lld", k ? "," : "", log->cls[best].name,
+                    (long long)log->cls[best].n);
+        else
+            rest += log->cls[best].n;
+    }
+    if (rest > 0)
+        fprintf(stderr, ", \u2026 \u00d7%lld", (long long)rest);
+    fputc('\n', stderr);
+}
+
+/* Writes s to f quoted for a POSIX shell when it needs it. */
+static void put_shell_word(FILE *f, const char *s)
+{
+    if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                        "_-./:=,@%+") == strlen(s)) {
+        fputs(s, f);
+        return;
+    }
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\\''", f);
+        else
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* Whether word is --resume or an abbreviation getopt_long takes for it. */
+static bool is_resume(const char *word)
+{
+    size_t n = strlen(word);
+
+    return n >= 5 && strncmp(word, "--resume", n) == 0;
+}
+
+/* "cfp: finish or retry the failed tasks with: <the command> --resume". */
+static void print_resume(const struct cfp_cli_opts *o)
+{
+    bool has = false;
+
+    if (o->run_cfg.input && strcmp(o->run_cfg.input, "-") == 0)
+        return; /* --resume reads the list again: not from stdin */
+    fputs("cfp: finish or retry the failed tasks with:", stderr);
+    for (int i = 0; i < o->argc; i++) {
+        fputc(' ', stderr);
+        put_shell_word(stderr, o->argv[i]);
+        has = has || (i > 0 && is_resume(o->argv[i]));
+    }
+    fputs(has ? "\n" : " --resume\n", stderr);
+}
+
+int cfp_cli_run_end(const struct cfp_cli_opts *o, const struct cfp_engine_stats *s)
+{
+    const struct cfp_joblog *log = &o->joblog;
+    int rc = run_exit(s, o->results, o->report, false, o->silent);
+    double mb = 1024.0 * 1024.0;
+
+    if (o->silent || rc == CFP_EXIT_STOPPED)
+        return rc;
+    if (log->failed > 0)
+        print_classes(log);
+    fprintf(stderr, "cfp: %.2f MB in, %.2f MB out, %.2f MB/s in; output %s\n",
+            (double)log->bytes_in / mb, (double)log->bytes_out / mb,
+            log->wall_s > 0 ? (double)log->bytes_in / mb / log->wall_s : 0.0,
+            o->run_cfg.task.output_dir);
+    if (s->failed > 0)
+        print_resume(o);
+    return rc;
+}
+
+/* Each results file gets its own report, so two in one directory do not
+ * overwrite each other's: r1.h5 -> r1.report.txt (the chart then is
+ * r1.report.svg). A file named results.h5, the default
+ * data/processed/results.h5 included, keeps the lab's
+ * performance_report.txt beside it. */
 const char *cfp_cli_report_beside(const char *results, char *buf, size_t size)
 {
     const char *slash = strrchr(results, '/');
-    int n = snprintf(buf, size, "%.*sperformance_report.txt",
-                     slash ? (int)(slash - results + 1) : 0, results);
+    const char *base = slash ? slash + 1 : results;
+    size_t stem = strlen(results);
+    int n;
 
+    if (strcmp(base, "results.h5") == 0)
+        n = snprintf(buf, size, "%.*sperformance_report.txt", (int)(base - results), results);
+    else {
+        if (stem > 3 && strcmp(results + stem - 3, ".h5") == 0 && base < results + stem - 3)
+            stem -= 3;
+        if (stem >= size) /* also keeps the %.*s precision an int */
+            return NULL;
+        n = snprintf(buf, size, "%.*s.report.txt", (int)stem, results);
+    }
     return n < 0 || (size_t)n >= size ? NULL : buf;
 }

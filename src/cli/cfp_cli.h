@@ -52,11 +52,13 @@ const char *cfp_cli_mpi_version(void);
 int cfp_cli_process(int argc, char **argv, cfp_cli_mpi_fn *mpi,
                     cfp_cli_mpi_version_fn *mpi_version);
 
-/* `cfp serve`, `cfp report`, `cfp merge` and `cfp help [COMMAND]`; argv[0]
+/* `cfp serve`, `cfp report`, `cfp merge`, `cfp export` and `cfp help
+ * [COMMAND]`; argv[0]
  * is the command word. Each returns an exit status. */
 int cfp_cli_serve(int argc, char **argv);
 int cfp_cli_report(int argc, char **argv);
 int cfp_cli_merge(int argc, char **argv);
+int cfp_cli_export(int argc, char **argv);
 int cfp_cli_help_command(int argc, char **argv);
 
 /* For a first word that names no command: says so, with the closest

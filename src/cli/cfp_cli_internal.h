@@ -17,6 +17,10 @@
 
 struct cfp_cli_opts {
     bool generate, run, quiet, compare, latency_given, multiprocessing, no_report;
+    bool silent;              /* -qq: no failure lines, no summary */
+    int argc;                 /* the command line, for the summary's --resume command */
+    char **argv;
+    struct cfp_joblog joblog; /* run_cfg.joblog points here */
     const char *label;
     struct cfp_mpi_opts mpi;
     char processed[CFP_PATH_MAX]; /* --compare: the processed-output directory */
@@ -102,8 +106,15 @@ struct cfp_engine_stats;
 int cfp_cli_run_exit(const struct cfp_engine_stats *s, const char *results, const char *report,
                      bool quiet);
 
-/* The default report of a results file: performance_report.txt in its
- * directory, written into buf; NULL when it does not fit. */
+/* The processing command's end of a run: the summary (unless -qq): the
+ * line of cfp_cli_run_exit(), then when tasks failed their counts by error
+ * class, the bytes moved, the output dir and the --resume command that
+ * finishes the run. Returns the exit status as cfp_cli_run_exit() does. */
+int cfp_cli_run_end(const struct cfp_cli_opts *o, const struct cfp_engine_stats *s);
+
+/* The default report of a results file, in its directory and named after
+ * it (r1.h5 -> r1.report.txt; results.h5 -> performance_report.txt),
+ * written into buf; NULL when it does not fit. */
 const char *cfp_cli_report_beside(const char *results, char *buf, size_t size);
 
 /* cfp_cli_generate.c */

@@ -240,7 +240,7 @@ static int mpi_run(struct cfp_cli_opts *o, int argc, char **argv)
     if (!root)
         return CFP_EXIT_OK; /* rank 0 gives the job's status; a non-zero exit of a
                                worker would make mpirun kill rank 0 mid-write */
-    return cfp_cli_run_exit(&stats, o->results, o->report, o->quiet);
+    return cfp_cli_run_end(o, &stats); /* the summary and job log, as a local run's */
 }
 
 /* --compare: under a launcher, the local modes on rank 0 and then the

@@ -283,7 +283,7 @@ static bool opt_set(struct cfp_cli_opts *o, int c, const char *arg)
     case OPT_NO_RETRY_FAILED: o->run_cfg.retry_failed = false; return true;
     case OPT_WORKLOADS_DIR: o->workloads_dir = arg; return true;
     case OPT_INSECURE: o->run_cfg.task.fetch.insecure = true; return true;
-    case 'q': o->quiet = true; return true;
+    case 'q': o->silent = o->quiet; o->quiet = true; return true; /* -qq: silent */
     case 'v': o->verbose++; return true;
     default: return opt_choice(o, c, arg);
     }
@@ -331,6 +331,8 @@ static bool opts_finish(struct cfp_cli_opts *o)
     r->results_path = o->results;
     r->report_path = o->report;
     r->quiet = o->quiet;
+    r->silent = o->silent;
+    r->joblog = &o->joblog;
     r->workload = o->label ? o->label : r->input ? "url-list" : "dataset";
     if (o->no_report)
         r->report_path = NULL;
@@ -344,6 +346,8 @@ int cfp_cli_opts_parse(struct cfp_cli_opts *o, int argc, char **argv,
     int c;
 
     opts_defaults(o);
+    o->argc = argc;
+    o->argv = argv;
     opterr = 0; /* cfp_cli_bad_option() says it, on one line */
     while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         if (c == 'h')

@@ -26,7 +26,7 @@ static int process_local(struct cfp_cli_opts *o)
         return CFP_EXIT_FATAL;
     }
     cfp_fetch_global_cleanup();
-    return cfp_cli_run_exit(&stats, o->results, o->report, o->quiet);
+    return cfp_cli_run_end(o, &stats);
 }
 
 /* --compare without MPI: the local modes only. */

@@ -11,7 +11,9 @@ static const char usage_text[] =
     "                 [--tls-cert PEM --tls-key PEM]\n"
     "       cfp report RESULTS.h5 [-o FILE]\n"
     "       cfp merge [--report FILE] OUT.h5 IN.h5...   one run from the shards' runs\n"
-    "       cfp help [COMMAND]            the help of one command (serve, report, merge)\n"
+    "       cfp export RESULTS.h5 [--status failed] [--columns url]   task rows as text\n"
+    "       cfp help [COMMAND]            the help of one command (serve, report, merge,\n"
+    "                                     export)\n"
     "\n"
     "Dataset:\n"
     "  -g, --generate-dataset   write a deterministic test dataset, then run --mode if given\n"
@@ -42,7 +44,7 @@ static const char usage_text[] =
     "                           is served over HTTP by cfp's own loopback server\n"
     "  -o, --output-dir DIR     outputs (default " CFP_CLI_PROCESSED "/<mode>)\n"
     "  -r, --results FILE.h5    HDF5 results, appended (default " CFP_CLI_PROCESSED "/results.h5)\n"
-    "      --report FILE        text report (default performance_report.txt beside results)\n"
+    "      --report FILE        text report (default beside results: r1.h5 -> r1.report.txt)\n"
     "      --max-side PX        longest side of output images (default 512)\n"
     "      --max-pixels P       refuse larger images (default 100000000)\n"
     "      --max-bytes B        refuse larger downloads, K/M/G suffix (default 256M)\n"
@@ -68,7 +70,8 @@ static const char usage_text[] =
     "                           flight finish for S seconds, then abandon them (default 30)\n"
     "      --insecure           do not verify https certificates\n"
     "\n"
-    "  -q, --quiet              no progress line\n"
+    "  -q, --quiet              no progress line (failures and the summary are still\n"
+    "                           printed); -qq: nothing at all\n"
     "  -v, --verbose            more log lines (repeat for debug)\n"
     "  -h, --help               this help\n"
     "  -V, --version            version\n"
@@ -96,7 +99,7 @@ static const char report_text[] =
     "Usage: cfp report RESULTS.h5 [-o FILE]\n"
     "Write again the text report and its chart (.svg) of an HDF5 results file.\n"
     "\n"
-    "  -o, --output FILE    the report (default performance_report.txt beside RESULTS.h5;\n"
+    "  -o, --output FILE    the report (default beside RESULTS.h5, named after it;\n"
     "                       '-' prints it)\n"
     "  -h, --help           this help\n"
     "\n"
@@ -107,22 +110,36 @@ static const char merge_text[] =
     "Combine the runs of --shard jobs (one results file each) into one run in a new\n"
     "OUT.h5, and write its report.\n"
     "\n"
-    "  -o, --report FILE    the report (default performance_report.txt beside OUT.h5)\n"
+    "  -o, --report FILE    the report (default beside OUT.h5, named after it)\n"
     "  -q, --quiet          no summary line\n"
     "  -h, --help           this help\n"
     "\n"
     "Example: cfp merge data/processed/all.h5 data/processed/shard-*.h5\n";
 
+static const char export_text[] =
+    "Usage: cfp export RESULTS.h5 [OPTIONS]\n"
+    "Write the task rows of one run of an HDF5 results file as text on stdout.\n"
+    "\n"
+    "      --run ID         the run (e.g. 0002-threading; default the newest)\n"
+    "      --status S       failed, ok or all (default all)\n"
+    "      --format F       tsv (header line starts with '#'), csv or jsonl (default tsv)\n"
+    "      --columns A,B    the columns, in that order (default all, as in the file:\n"
+    "                       index,url,kind,status,error_code,error,http_status,...)\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Example: cfp export data/processed/results.h5 --status failed --columns url > again.txt\n";
+
 static const char help_text[] =
     "Usage: cfp help [COMMAND]\n"
-    "Print the help of COMMAND (serve, report, merge, help); without one, the help of\n"
-    "cfp itself (cfp --help).\n"
+    "Print the help of COMMAND (serve, report, merge, export, help); without one, the\n"
+    "help of cfp itself (cfp --help).\n"
     "\n"
     "Example: cfp help serve\n";
 
 /* The subcommands' words (as main.c dispatches them) and their help. */
-static const char *const cmd_words[] = {"serve", "report", "merge", "help", NULL};
-static const char *const cmd_texts[] = {serve_text, report_text, merge_text, help_text};
+static const char *const cmd_words[] = {"serve", "report", "merge", "export", "help", NULL};
+static const char *const cmd_texts[] = {serve_text, report_text, merge_text, export_text,
+                                        help_text};
 
 int cfp_cli_help(void)
 {
@@ -159,8 +176,8 @@ int cfp_cli_help_command(int argc, char **argv)
     /* One line: it names the commands there are, so no Try line. */
     near = cfp_cli_closest(argv[1], cmd_words);
     fprintf(stderr,
-            "cfp: help: no command '%s'%s%s%s; the commands are serve, report, merge "
-            "and help\n",
+            "cfp: help: no command '%s'%s%s%s; the commands are serve, report, merge, "
+            "export and help\n",
             argv[1], near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
     return CFP_EXIT_USAGE;
 }
@@ -171,7 +188,7 @@ int cfp_cli_unknown_command(const char *word)
 
     if (near)
         return cfp_cli_usage_error("unknown command '%s'; did you mean '%s'?", word, near);
-    return cfp_cli_usage_error("unknown command '%s' (the commands are serve, report, merge "
-                               "and help; the processing command takes options only)",
+    return cfp_cli_usage_error("unknown command '%s' (the commands are serve, report, merge, "
+                               "export and help; the processing command takes options only)",
                                word);
 }

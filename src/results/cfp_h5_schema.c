@@ -37,35 +37,81 @@ const struct cfp_h5_attr cfp_h5__run_attrs[] = {
 const size_t cfp_h5__run_attr_count = sizeof(cfp_h5__run_attrs) / sizeof(cfp_h5__run_attrs[0]);
 
 /* clang-format off */
-#define FIELD(name, kind)                                                              \
+#define FIELD(name, kind, doc)                                                         \
     {                                                                                  \
-        #name, offsetof(struct cfp_h5_row, name), kind, false                          \
+        #name, offsetof(struct cfp_h5_row, name), kind, false, doc                     \
     }
-#define TEXT(name)                                                                     \
+#define TEXT(name, doc)                                                                \
     {                                                                                  \
-        #name, offsetof(struct cfp_h5_row, name), CFP_H5_STR, true                     \
+        #name, offsetof(struct cfp_h5_row, name), CFP_H5_STR, true, doc                \
     }
+#define NA "; -1 = not applicable"
 /* clang-format on */
 
-/* The tasks dataset's members, in file order. brief_skip marks the long
- * free-text strings a brief read (cfp_h5_read_tasks_brief) leaves out. */
+/* The tasks dataset's members, in file order, with the text of the
+ * dataset's attribute of the same name ("<unit>: <meaning>", written by
+ * cfp_h5__doc_tasks), so a file explains its columns to h5py users. One
+ * table: a column and its documentation cannot drift apart. brief_skip
+ * marks the long free-text strings a brief read (cfp_h5_read_tasks_brief)
+ * leaves out. */
 static const struct {
     const char *name;
     size_t off;
     enum cfp_h5_kind kind;
     bool brief_skip;
+    const char *doc;
 } row_fields[] = {
-    FIELD(index, CFP_H5_I64),       TEXT(url),                     FIELD(kind, CFP_H5_STR),
-    FIELD(status, CFP_H5_STR),      FIELD(error_code, CFP_H5_STR), TEXT(error),
-    FIELD(http_status, CFP_H5_I32), FIELD(attempts, CFP_H5_I32),   FIELD(bytes_in, CFP_H5_I64),
-    FIELD(bytes_out, CFP_H5_I64),   TEXT(output),                  FIELD(digest, CFP_H5_STR),
-    FIELD(rank, CFP_H5_I32),        FIELD(worker, CFP_H5_I32),     FIELD(t_start, CFP_H5_F64),
-    FIELD(t_fetch, CFP_H5_F64),     FIELD(t_process, CFP_H5_F64),  FIELD(t_write, CFP_H5_F64),
-    FIELD(width_in, CFP_H5_I32),    FIELD(height_in, CFP_H5_I32),  FIELD(width_out, CFP_H5_I32),
-    FIELD(height_out, CFP_H5_I32),  FIELD(lines, CFP_H5_I64),      FIELD(words, CFP_H5_I64),
-    FIELD(chars, CFP_H5_I64),       FIELD(rows, CFP_H5_I64),       FIELD(cols, CFP_H5_I64),
-    FIELD(host, CFP_H5_STR),
+    FIELD(index, CFP_H5_I64, "count: 0-based position of the URL among the list's URL lines"),
+    TEXT(url, "text: the URL"),
+    FIELD(kind, CFP_H5_STR, "text: image, text, csv or unknown"),
+    FIELD(status, CFP_H5_STR, "text: ok or failed"),
+    FIELD(error_code, CFP_H5_STR, "text: stable error name, OK when ok (HTTP, TIMEOUT, ...)"),
+    TEXT(error, "text: error message; empty when ok"),
+    FIELD(http_status, CFP_H5_I32, "code: last HTTP status; 0 when there was none"),
+    FIELD(attempts, CFP_H5_I32, "count: fetch attempts made (retries + 1)"),
+    FIELD(bytes_in, CFP_H5_I64, "bytes: body bytes received"),
+    FIELD(bytes_out, CFP_H5_I64, "bytes: size of the output file"),
+    TEXT(output, "text: output file path; empty when failed"),
+    FIELD(digest, CFP_H5_STR, "text: SHA-256 of the output file (hex); empty when failed"),
+    FIELD(rank, CFP_H5_I32, "id: MPI rank that ran the task (0 for local runs)"),
+    FIELD(worker, CFP_H5_I32, "id: worker thread within the rank"),
+    FIELD(t_start, CFP_H5_F64, "seconds: start of the task since the run (rank) started"),
+    FIELD(t_fetch, CFP_H5_F64, "seconds: duration of the download"),
+    FIELD(t_process, CFP_H5_F64, "seconds: duration of the processing"),
+    FIELD(t_write, CFP_H5_F64, "seconds: duration of writing the output"),
+    FIELD(width_in, CFP_H5_I32, "pixels: image input width" NA),
+    FIELD(height_in, CFP_H5_I32, "pixels: image input height" NA),
+    FIELD(width_out, CFP_H5_I32, "pixels: image output width" NA),
+    FIELD(height_out, CFP_H5_I32, "pixels: image output height" NA),
+    FIELD(lines, CFP_H5_I64, "count: text lines" NA),
+    FIELD(words, CFP_H5_I64, "count: text words" NA),
+    FIELD(chars, CFP_H5_I64, "count: text characters (UTF-8 code points)" NA),
+    FIELD(rows, CFP_H5_I64, "count: csv data rows" NA),
+    FIELD(cols, CFP_H5_I64, "count: csv columns" NA),
+    FIELD(host, CFP_H5_STR, "text: host name of the process that ran the task"),
 };
+
+int cfp_h5__doc_tasks(hid_t ds)
+{
+    hid_t str = cfp_h5__str_type(), space = H5Screate(H5S_SCALAR);
+    size_t i;
+    int rc = str >= 0 && space >= 0 ? 0 : -1;
+
+    for (i = 0; rc == 0 && i < sizeof(row_fields) / sizeof(row_fields[0]); i++) {
+        hid_t a = H5Acreate2(ds, row_fields[i].name, str, space, H5P_DEFAULT, H5P_DEFAULT);
+
+        /* A variable-length string is written as a pointer to it. */
+        if (a < 0 || H5Awrite(a, str, &row_fields[i].doc) < 0)
+            rc = -1;
+        if (a >= 0)
+            H5Aclose(a);
+    }
+    if (space >= 0)
+        H5Sclose(space);
+    if (str >= 0)
+        H5Tclose(str);
+    return rc;
+}
 
 /* HDF5 recycles its internal blocks through free lists, by default at most
  * 64 KiB per list of fixed-size objects and 1 MiB per list of blocks of one

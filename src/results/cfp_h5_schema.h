@@ -76,6 +76,13 @@ hid_t cfp_h5__str_type(void);
  * leaves out url, error and output (their row pointers stay as they were). */
 hid_t cfp_h5__row_type(bool brief);
 
+/* Writes one scalar UTF-8 string attribute per column on the tasks dataset
+ * ds, named after the column: "<unit>: <meaning>" (units seconds, bytes,
+ * pixels, count, ...; "-1 = not applicable" where it applies). Readers
+ * never require them (older files lack them). 0 on success, -1 on an HDF5
+ * failure (the error stack says why). */
+int cfp_h5__doc_tasks(hid_t ds);
+
 /* New dataset-transfer property list for row reads and writes (a small
  * conversion buffer); caller closes. H5I_INVALID_HID on failure. */
 hid_t cfp_h5__dxpl(void);

@@ -327,8 +327,13 @@ static cfp_err create_tasks(struct cfp_h5 *h, hid_t run, hid_t *out, struct cfp_
     }
     if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, &chunk) >= 0)
         ds = H5Dcreate2(run, "tasks", ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    if (ds < 0)
+    if (ds < 0) {
         cfp_h5__fail(st, CFP_ERR_HDF5, "results file %s: create tasks dataset", h->path);
+    } else if (cfp_h5__doc_tasks(ds) < 0) {
+        cfp_h5__fail(st, CFP_ERR_HDF5, "results file %s: document tasks dataset", h->path);
+        H5Dclose(ds);
+        ds = H5I_INVALID_HID;
+    }
     if (dcpl >= 0)
         H5Pclose(dcpl);
     if (space >= 0)

@@ -14,8 +14,6 @@
 #define REPORT_MAX_FAILURES 20
 
 static const char *const mode_names[CFP_REPORT_MODES] = {"sequential", "threading", "mpi", "async"};
-static const char *const mode_labels[CFP_REPORT_MODES] = {"sequential", "threading",
-                                                      "multiprocessing", "async"};
 
 int cfp_report_mode_slot(const char *mode)
 {
@@ -25,9 +23,13 @@ int cfp_report_mode_slot(const char *mode)
     return strcmp(mode, "multiprocessing") == 0 ? 2 : -1;
 }
 
+/* The label of a mode in the table, the insights and the chart alike: the
+ * mode as recorded in the file and in run ids ("mpi"; `--mode
+ * multiprocessing` records "mpi"), so no two parts of the report name the
+ * same runs differently. */
 const char *cfp_report_mode_label(int slot)
 {
-    return mode_labels[slot];
+    return mode_names[slot];
 }
 
 double cfp_report_pct(double part, double whole)
@@ -272,6 +274,23 @@ static bool workload_identical(const struct cfp_report_workload *w, int *nmodes)
     return same;
 }
 
+/* The speedup and eff columns of run s: "-" without a sequential run to
+ * compare with (a plain processing run), rather than a misleading 0.00x. */
+static const char *speed_cols(char *buf, size_t size, const struct cfp_report_state *rep,
+                              const struct cfp_report_run *seq, const struct cfp_report_run *s)
+{
+    double speed;
+
+    if (!seq) {
+        (void)snprintf(buf, size, "%8s %6s", "-", "-");
+        return buf;
+    }
+    speed = cfp_report_wall(seq) / cfp_report_wall(s);
+    (void)snprintf(buf, size, "%7.2fx %5.0f%%", speed,
+                   100.0 * speed / cfp_report_parallel_units(rep, s));
+    return buf;
+}
+
 static void print_workload_table(const struct cfp_report_state *rep, const struct cfp_report_workload *w)
 {
     const struct cfp_report_run *seq = w->by_mode[0];
@@ -285,8 +304,12 @@ static void print_workload_table(const struct cfp_report_state *rep, const struc
     for (int m = 0; m < CFP_REPORT_MODES; m++) {
         const struct cfp_report_run *s = w->by_mode[m];
         const struct cfp_run_info *in = s ? &s->info : NULL;
-        double tot, speed;
-        char wc[24];
+        double tot;
+        char wc[24], sp[48];
+        /* A run of one mode (a plain processing run) is shown alone: rows
+         * of modes nobody asked for would only be noise. */
+        if (!s && nmodes <= 1)
+            continue;
         if (!s) {
             fprintf(f, "%-16s %s\n", cfp_report_mode_label(m),
                     m == 2 ? "no run recorded (cfp --compare runs it when built with MPI)"
@@ -294,14 +317,13 @@ static void print_workload_table(const struct cfp_report_state *rep, const struc
             continue;
         }
         tot = s->fetch_s + s->process_s + s->write_s;
-        speed = seq ? cfp_report_wall(seq) / cfp_report_wall(s) : 0;
         (void)snprintf(wc, sizeof(wc), "%d/%d", in->workers, in->concurrency);
         if (m == 2)
             (void)snprintf(wc, sizeof(wc), "%dr x%d", in->ranks, in->workers);
-        fprintf(f, "%-16s %9s %8.2f %8.1f %7.1f %7.2fx %5.0f%% %4.0f%% %7.1f %6lld   %.0f/%.0f/%.0f%%\n",
+        fprintf(f, "%-16s %9s %8.2f %8.1f %7.1f %s %4.0f%% %7.1f %6lld   %.0f/%.0f/%.0f%%\n",
                 cfp_report_mode_label(m), wc, in->wall_s, (double)in->tasks / cfp_report_wall(s),
-                (double)in->bytes_in / cfp_report_wall(s) / 1e6, speed,
-                100.0 * speed / cfp_report_parallel_units(rep, s), 100.0 * cfp_report_cpu_util(rep, s),
+                (double)in->bytes_in / cfp_report_wall(s) / 1e6,
+                speed_cols(sp, sizeof(sp), rep, seq, s), 100.0 * cfp_report_cpu_util(rep, s),
                 (double)in->peak_rss_kb / 1024.0, (long long)in->failed,
                 cfp_report_pct(s->fetch_s, tot), cfp_report_pct(s->process_s, tot),
                 cfp_report_pct(s->write_s, tot));
@@ -360,7 +382,8 @@ static void print_workloads(const struct cfp_report_state *rep)
                "100%% means\nwaits were overlapped, not that cores multiplied); cpu%% = (user+sys) / wall "
                "/ the run's CPUs\n(its cpus attribute; %ld for runs recorded without one); rss_MB = "
                "peak resident memory of the run;\nfetch/process/write = shares of the summed task "
-               "time.\n\n",
+               "time; mpi = ranks x rank engine (the --compare row\nis cfp --mode "
+               "multiprocessing: the seed's process pool).\n\n",
             rep->cores);
 }
 

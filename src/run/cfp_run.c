@@ -308,6 +308,156 @@ static void measure_info(const struct cfp_run_ctx *ctx, const struct cfp_engine_
     info->complete = complete ? 1 : 0;
 }
 
+/* The nearest existing one of path and its ancestors into buf (size n, at
+ * least 2), with its stat in *sb. Returns 0, or the errno that stopped the
+ * walk (ENOTDIR when a part of the path is a file, EACCES). */
+static int existing_ancestor(const char *path, char *buf, size_t n, struct stat *sb)
+{
+    (void)snprintf(buf, n, "%s", path);
+    for (;;) {
+        char *slash;
+
+        if (stat(buf, sb) == 0)
+            return 0;
+        if (errno != ENOENT)
+            return errno;
+        slash = strrchr(buf, '/');
+        if (!slash)
+            (void)snprintf(buf, n, ".");
+        else
+            slash[slash == buf] = '\0'; /* "/x" -> "/" */
+    }
+}
+
+/* 0 when the existing directory dir may get new entries, else why not
+ * (ENOTDIR, EACCES, EROFS). */
+static int dir_writable(const char *dir, const struct stat *sb)
+{
+    if (!S_ISDIR(sb->st_mode))
+        return ENOTDIR;
+    return access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+}
+
+/* The URL list (or the dataset's manifest) can be read. */
+static cfp_err check_list(const struct cfp_run_cfg *cfg, struct cfp_status *st)
+{
+    char list[CFP_PATH_MAX];
+    struct stat sb;
+
+    if (!cfg->input) {
+        list_path(cfg, list, sizeof(list));
+        if (access(list, R_OK) != 0)
+            return cfp_status_set(st, CFP_ERR_IO,
+                                  "no dataset in %s (%s missing): run cfp --generate-dataset "
+                                  "first, or give --input FILE",
+                                  cfg->dataset_dir, CFP_MANIFEST_NAME);
+        return CFP_ERR_OK;
+    }
+    if (strcmp(cfg->input, "-") == 0)
+        return CFP_ERR_OK;
+    if (stat(cfg->input, &sb) != 0 || access(cfg->input, R_OK) != 0)
+        return cfp_status_set(st, CFP_ERR_IO, "open URL list %s: %s", cfg->input,
+                              strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        return cfp_status_set(st, CFP_ERR_IO, "open URL list %s: %s", cfg->input,
+                              strerror(EISDIR));
+    return CFP_ERR_OK;
+}
+
+/* The output dir exists and is writable, or can be made: its nearest
+ * existing ancestor is a writable directory. */
+static cfp_err check_output_dir(const char *dir, struct cfp_status *st)
+{
+    char have[CFP_PATH_MAX];
+    struct stat sb;
+    int e = existing_ancestor(dir, have, sizeof(have), &sb);
+
+    if (!e)
+        e = dir_writable(have, &sb);
+    if (e)
+        return cfp_status_set(st, CFP_ERR_IO, "output directory %s: %s%s%s", dir,
+                              strcmp(have, dir) ? have : "", strcmp(have, dir) ? ": " : "",
+                              strerror(e));
+    return CFP_ERR_OK;
+}
+
+/* The results file is a file that can be written, or can be created: its
+ * directory is writable, or will be made as a parent of the output dir. */
+static cfp_err check_results(const char *path, const char *out_dir, struct cfp_status *st)
+{
+    char parent[CFP_PATH_MAX], have[CFP_PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    struct stat sb;
+    size_t n;
+    int e;
+
+    if (stat(path, &sb) == 0) {
+        e = S_ISDIR(sb.st_mode) ? EISDIR : access(path, W_OK) == 0 ? 0 : errno;
+        if (e)
+            return cfp_status_set(st, CFP_ERR_IO, "results file %s: %s", path, strerror(e));
+        return CFP_ERR_OK;
+    }
+    (void)snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - path) : 1,
+                   slash ? (slash == path ? "/" : path) : ".");
+    n = strlen(parent);
+    e = existing_ancestor(parent, have, sizeof(have), &sb);
+    if (!e && strcmp(have, parent) != 0 &&
+        !(strncmp(out_dir, parent, n) == 0 && (out_dir[n] == '/' || out_dir[n] == '\0')))
+        e = ENOENT; /* not made as a parent of the output dir */
+    if (!e)
+        e = dir_writable(have, &sb);
+    if (e)
+        return cfp_status_set(st, CFP_ERR_IO, "results file %s: directory %s: %s", path, parent,
+                              strerror(e));
+    return CFP_ERR_OK;
+}
+
+/* Whatever cfp_run_open() may create is checked before anything is: a
+ * failed start leaves no directory and no results file behind. */
+static cfp_err preflight(const struct cfp_run_cfg *cfg, struct cfp_status *st)
+{
+    cfp_err err = check_list(cfg, st);
+
+    if (!err)
+        err = check_output_dir(cfg->task.output_dir, st);
+    if (!err)
+        err = check_results(cfg->results_path, cfg->task.output_dir, st);
+    return err;
+}
+
+/* After a failed start: removes the directories cfp_run_open() made, from
+ * dir up to top (the first that did not exist), as far as they are empty. */
+static void unmake_dirs(const char *dir, const char *top)
+{
+    char buf[CFP_PATH_MAX];
+
+    if (!top[0])
+        return;
+    (void)snprintf(buf, sizeof(buf), "%s", dir);
+    for (;;) {
+        char *slash = strrchr(buf, '/');
+
+        if (rmdir(buf) != 0 || strcmp(buf, top) == 0 || !slash || slash == buf)
+            return;
+        *slash = '\0';
+    }
+}
+
+/* The first directory of dir's path that does not exist yet into top (""
+ * when dir exists). */
+static void first_missing(const char *dir, char *top, size_t n)
+{
+    char have[CFP_PATH_MAX];
+    struct stat sb;
+    size_t len;
+
+    top[0] = '\0';
+    if (existing_ancestor(dir, have, sizeof(have), &sb) != 0 || strcmp(have, dir) == 0)
+        return;
+    len = strcmp(have, ".") == 0 ? 0 : strlen(have) + (have[strlen(have) - 1] != '/');
+    (void)snprintf(top, n, "%.*s", (int)(len + strcspn(dir + len, "/")), dir);
+}
+
 /* Releases what cfp_run_open() acquired, in reverse order. */
 static void run_release(struct cfp_run_ctx *ctx)
 {
@@ -318,34 +468,12 @@ static void run_release(struct cfp_run_ctx *ctx)
     cfp_h5_close(&ctx->h5);
 }
 
-cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, struct cfp_status *st)
+/* Opens the run group: the resumed run again, or a new one. */
+static cfp_err begin_or_reopen(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx,
+                               const char *list_sha, struct cfp_status *st)
 {
-    char list[CFP_PATH_MAX], list_sha[CFP_DIGEST_HEX] = "";
-    int64_t rss0;
     cfp_err err;
 
-    memset(ctx, 0, sizeof(*ctx));
-    cfp_cpus_log(); /* once per process: what every default was sized for */
-    pthread_mutex_init(&ctx->done_mu, NULL);
-    ctx->cfg = *cfg;
-    ctx->total = -1;
-    err = cfp_mkdirs(cfg->task.output_dir, st);
-    if (!err)
-        err = cfp_out_check_writable(cfg->task.output_dir, st);
-    if (err)
-        goto out_release;
-    list_path(cfg, list, sizeof(list));
-    if (strcmp(list, "-") != 0 && access(list, R_OK) == 0 &&
-        (err = cfp_sha256_file(list, list_sha, st)) != CFP_ERR_OK)
-        goto out_release;
-    if (cfg->resume && (err = resume_prepare(cfg, ctx, list_sha, st)) != CFP_ERR_OK)
-        goto out_release;
-    err = cfp_h5_open(cfg->results_path, &ctx->h5, st);
-    if (err)
-        goto out_release;
-    err = open_source(cfg, ctx, st);
-    if (err)
-        goto out_release;
     if (ctx->prior.found) {
         ctx->info = ctx->prior.info;
         ctx->info.sessions = (ctx->info.sessions > 0 ? ctx->info.sessions : 1) + 1;
@@ -353,15 +481,75 @@ cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, str
         err = cfp_h5_run_reopen(ctx->h5, ctx->run_id, st);
         cfp_log(CFP_LOG_INFO, "resuming run %s: %lld tasks to do", ctx->run_id,
                 (long long)ctx->total);
-    } else {
-        fill_info(cfg, &ctx->info);
-        (void)snprintf(ctx->info.input_sha256, sizeof(ctx->info.input_sha256), "%s", list_sha);
-        err = cfp_h5_run_begin(ctx->h5, &ctx->info, ctx->run_id, sizeof(ctx->run_id), st);
-        if (cfg->resume)
-            cfp_resume_set_free(&ctx->done); /* nothing to resume: an ordinary run */
+        return err;
     }
+    fill_info(cfg, &ctx->info);
+    (void)snprintf(ctx->info.input_sha256, sizeof(ctx->info.input_sha256), "%s", list_sha);
+    err = cfp_h5_run_begin(ctx->h5, &ctx->info, ctx->run_id, sizeof(ctx->run_id), st);
+    if (cfg->resume)
+        cfp_resume_set_free(&ctx->done); /* nothing to resume: an ordinary run */
+    return err;
+}
+
+/* cfp_run_open() after its checks; on failure the caller releases. */
+static cfp_err run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx,
+                        struct cfp_status *st);
+
+cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, struct cfp_status *st)
+{
+    char top[CFP_PATH_MAX];
+    bool new_results;
+    cfp_err err;
+
+    memset(ctx, 0, sizeof(*ctx));
+    cfp_cpus_log(); /* once per process: what every default was sized for */
+    pthread_mutex_init(&ctx->done_mu, NULL);
+    ctx->cfg = *cfg;
+    ctx->total = -1;
+    err = preflight(cfg, st);
+    if (err) {
+        pthread_mutex_destroy(&ctx->done_mu);
+        return err;
+    }
+    first_missing(cfg->task.output_dir, top, sizeof(top));
+    new_results = access(cfg->results_path, F_OK) != 0;
+    err = run_open(cfg, ctx, st);
+    if (!err)
+        return CFP_ERR_OK;
+    run_release(ctx);
+    if (new_results)
+        (void)unlink(cfg->results_path); /* made by this start: it holds no run */
+    unmake_dirs(cfg->task.output_dir, top);
+    return err;
+}
+
+static cfp_err run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx,
+                        struct cfp_status *st)
+{
+    char list[CFP_PATH_MAX], list_sha[CFP_DIGEST_HEX] = "";
+    int64_t rss0;
+    cfp_err err;
+
+    err = cfp_mkdirs(cfg->task.output_dir, st);
+    if (!err)
+        err = cfp_out_check_writable(cfg->task.output_dir, st);
     if (err)
-        goto out_release;
+        return err;
+    list_path(cfg, list, sizeof(list));
+    if (strcmp(list, "-") != 0 && access(list, R_OK) == 0 &&
+        (err = cfp_sha256_file(list, list_sha, st)) != CFP_ERR_OK)
+        return err;
+    if (cfg->resume && (err = resume_prepare(cfg, ctx, list_sha, st)) != CFP_ERR_OK)
+        return err;
+    err = cfp_h5_open(cfg->results_path, &ctx->h5, st);
+    if (err)
+        return err;
+    err = open_source(cfg, ctx, st);
+    if (err)
+        return err;
+    err = begin_or_reopen(cfg, ctx, list_sha, st);
+    if (err)
+        return err;
     cfp_reset_peak_rss();
     cfp_rusage(&ctx->u0, &ctx->s0, &rss0);
     ctx->t0 = cfp_now();
@@ -374,11 +562,8 @@ cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, str
     ctx->live_written = ctx->t0;
     cfp_progress_init(&ctx->prog, &ctx->h5sink, cfg->progress_label ? cfg->progress_label
                                                                     : cfp_mode_name(cfg->mode),
-                      ctx->total, cfg->quiet);
+                      ctx->total, cfg->quiet, cfg->silent, cfg->joblog);
     return CFP_ERR_OK;
-out_release:
-    run_release(ctx);
-    return err;
 }
 
 void cfp_run_final_stats(const struct cfp_run_ctx *ctx, struct cfp_engine_stats *stats)

@@ -42,6 +42,9 @@ struct cfp_run_cfg {
     int latency_ms;             /* embedded server's per-request latency */
     struct cfp_engine_opts engine; /* workers, concurrency, cpu slots */
     bool quiet;                 /* no progress line */
+    bool silent;                /* no failure lines either (-qq) */
+    struct cfp_joblog *joblog;  /* filled for the summary (cfp_progress.h); may be NULL;
+                                   not owned, must outlive the run */
     const char *progress_label; /* NULL: the mode's name */
     int ranks;                  /* MPI ranks (recorded); 0 or 1 for local runs */
     int cpus;                   /* CPUs the run uses (recorded): 0 = cfp_cpus_count(); under

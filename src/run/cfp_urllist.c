@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/cfp_mem.h"
 
@@ -136,6 +138,41 @@ static void fill_task(struct cfp_urllist *ul, struct cfp_task *t, size_t s, size
     t->url[p + len] = '\0';
 }
 
+/* Whether the byte may stand as it is in a file:// URL's path. */
+static bool path_safe(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           strchr("/-._~!$&'()*+,;=:@", c) != NULL;
+}
+
+/* A bare local path ("/data/x.png", "./x.png", "../x.png") becomes the
+ * file:// URL of that file, a relative one from the current directory, with
+ * the bytes a URL would read otherwise ('%', '?', '#', space...) percent-
+ * encoded. Left as it is (and failing as a malformed URL) when it does not
+ * fit or the current directory is unknown. */
+static void bare_path(struct cfp_task *t)
+{
+    char url[CFP_URL_MAX], cwd[CFP_PATH_MAX] = "";
+    bool rel = strncmp(t->url, "./", 2) == 0 || strncmp(t->url, "../", 3) == 0;
+    size_t n;
+
+    if (t->url_truncated || t->bad_col || (t->url[0] != '/' && !rel))
+        return;
+    if (rel && !getcwd(cwd, sizeof(cwd)))
+        return;
+    n = (size_t)snprintf(url, sizeof(url), "file://%s%s", cwd, rel ? "/" : "");
+    for (const char *p = t->url; *p && n + 4 < sizeof(url); p++) {
+        if (path_safe((unsigned char)*p))
+            url[n++] = *p;
+        else
+            n += (size_t)snprintf(url + n, sizeof(url) - n, "%%%02X", (unsigned char)*p);
+    }
+    if (n + 4 >= sizeof(url))
+        return;
+    url[n] = '\0';
+    memcpy(t->url, url, n + 1);
+}
+
 cfp_err cfp_urllist_next(struct cfp_urllist *ul, struct cfp_task *t, bool *done,
                          struct cfp_status *st)
 {
@@ -158,6 +195,8 @@ cfp_err cfp_urllist_next(struct cfp_urllist *ul, struct cfp_task *t, bool *done,
         if (e == s || ul->line[s] == '#')
             continue;
         fill_task(ul, t, s, e, too_long);
+        if (!ul->prefix)
+            bare_path(t);
         *done = false;
         return CFP_ERR_OK;
     }

@@ -5,6 +5,10 @@
  * '#' are ignored (a '#' later in a line is part of the URL, e.g. a
  * fragment). Every other line is a task, numbered in order from 0.
  *
+ * A bare local path, a line starting with "/", "./" or "../", is read as
+ * the file:// URL of that file (relative: from the current directory), its
+ * bytes that mean something in a URL percent-encoded (doc/usage.md).
+ *
  * A URL line longer than CFP_URL_MAX - 1 bytes (prefix included) is a task
  * that fails with "URL too long". Otherwise, a line holding an ASCII control
  * byte (0x00-0x1F or 0x7F) after trimming, such as a NUL, or a tab inside the

@@ -135,7 +135,7 @@ check(state == "COMPLETED", "sbatch -N 2 jobs/cfp.sbatch: %s\n%s" % (state, log[
 rid, attrs, rows = same(h5, ref, "sbatch -N 2 jobs/cfp.sbatch")
 seen = {r["host"] for r in rows}
 check(seen == {A, B} and attrs["ranks"] == 4, "sbatch: records from hosts %s, %s ranks" % (seen, attrs["ranks"]))
-report = open(os.path.join(work, "performance_report.txt")).read()
+report = open(os.path.join(work, "sbatch.report.txt")).read()
 check(re.search(r"Per host, newest run .*\(2 hosts", report) and re.search(r"^%s\s+\d+" % A, report, re.M)
       and re.search(r"^%s\s+\d+" % B, report, re.M), "report lacks the per-host table:\n" + report[-1500:])
 per_host = {h: sum(1 for r in rows if r["host"] == h) for h in (A, B)}

@@ -175,7 +175,7 @@ def main():
         shards = sorted(os.listdir(resdir))
         check(shards == ["shard-%d-of-3.h5" % k for k in (1, 2, 3)], "shard files: %s" % shards)
         _, attrs, _ = same_as(merged, ref, "array of 3 + merge")
-        check(os.path.exists(os.path.join(work, "performance_report.txt")), "merge wrote no report")
+        check(os.path.exists(os.path.join(work, "merged.report.txt")), "merge wrote no report beside merged.h5")
         print("array of 3 (--shard K/3) + cfp-merge.sbatch (afterok): merged file equals the single run")
         # 4. --cpus-per-task=1: 1 CPU per rank.
         if len(os.sched_getaffinity(0)) == 2:

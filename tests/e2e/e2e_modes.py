@@ -4,6 +4,7 @@ sequential, threading and async produce byte-identical outputs and the same
 records; `cfp --compare` runs them side by side, checks that itself, and
 writes a report and an SVG chart that `cfp report` regenerates."""
 import os
+import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
@@ -13,6 +14,41 @@ from e2e_common import check, read_runs, run_cfp, sha256_file, tmpdir  # noqa: E
 
 FIELDS = ["status", "error_code", "kind", "digest", "bytes_in", "bytes_out", "width_in", "height_in",
           "width_out", "height_out", "lines", "words", "chars", "rows", "cols", "http_status"]
+
+
+def check_single(work, ds):
+    """A results file with one run: its report shows that run, no empty rows."""
+    h5 = os.path.join(work, "single.h5")
+    rc, _, err = run_cfp(["--mode", "sequential", "--dataset-dir", ds, "--results", h5,
+                          "--output-dir", os.path.join(work, "out-single"), "--quiet"])
+    check(rc == 0, "single: exit %d %s" % (rc, err))
+    text = open(os.path.join(work, "single.report.txt")).read()
+    check(re.search(r"^sequential\s+1/1\s", text, re.M) and "no run recorded" not in text,
+          "single-mode report shows its run only:\n" + text[:1200])
+
+
+def svg_labels(svg):
+    """The texts of an SVG chart, and the bar labels (right-aligned texts)."""
+    texts = list(ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text"))
+    return ([t.text or "" for t in texts],
+            [t.text for t in texts if t.get("text-anchor") == "end"])
+
+
+def check_chart(h5, work):
+    """cfp report without -o names the report after the results file; the
+    chart says which way is better and names modes as the text does."""
+    rc, _, err = run_cfp(["report", h5])
+    check(rc == 0, "cfp report (default name): %s" % err)
+    rep = os.path.join(work, "compare.report.txt")
+    check(os.path.isfile(rep) and os.path.isfile(os.path.join(work, "compare.report.svg")),
+          "cfp report compare.h5 writes compare.report.txt/.svg: %r" % sorted(os.listdir(work)))
+    text = open(rep).read()
+    texts, labels = svg_labels(os.path.join(work, "compare.report.svg"))
+    check(any("shorter is better" in t for t in texts), "chart says shorter is better: %r" % texts)
+    check(not any("multiprocessing" in t for t in texts), "chart has no 'multiprocessing' label")
+    check(len(labels) >= 3 and all(re.search(r"^%s\s" % re.escape(m), text, re.M) for m in labels),
+          "chart's mode labels %r are the text report's" % labels)
+    check(any(t.strip() == "0" for t in texts), "chart has a time axis from 0")
 
 
 def check_modes(work):
@@ -26,6 +62,12 @@ def check_modes(work):
         rc, _, err = run_cfp(["--mode", mode, "--dataset-dir", ds, "--latency-ms", "20", "--results", h5,
                               "--output-dir", os.path.join(work, "out-" + mode), "--quiet"] + extra)
         check(rc == 0, "%s: exit %d %s" % (mode, rc, err))
+    # The report is named after the results file, never the lab's shared name.
+    check(os.path.isfile(os.path.join(work, "modes.report.txt")) and
+          os.path.isfile(os.path.join(work, "modes.report.svg")) and
+          not os.path.exists(os.path.join(work, "performance_report.txt")),
+          "report beside modes.h5 is modes.report.txt/.svg: %r" % sorted(os.listdir(work)))
+    check_single(work, ds)
     runs = read_runs(h5)
     check([a["mode"] for _, a, _ in runs] == ["sequential", "threading", "async", "threading"],
           "modes recorded: %r" % [a["mode"] for _, a, _ in runs])
@@ -85,6 +127,7 @@ def check_compare(work):
     strip = lambda t: [ln for ln in t.splitlines() if not ln.startswith("Generated:")]  # noqa: E731
     check(strip(open(again).read()) == strip(text), "cfp report regenerates the same report")
     check(os.path.isfile(again[:-4] + ".svg"), "cfp report regenerates the chart")
+    check_chart(h5, work)
 
 
 def main():

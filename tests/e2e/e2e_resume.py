@@ -305,7 +305,7 @@ def main():
         rc, _, err = cfp(["merge", "-q", merged] + shards)
         check(rc == 1, "merge: exit %d (want 1: the two failures)\n%s" % (rc, err))
         _, attrs, _ = assert_same_as_reference(merged, ref, "merge of 3 shards")
-        check(os.path.exists(os.path.join(work, "performance_report.txt")), "merge wrote no report")
+        check(os.path.exists(os.path.join(work, "merged.report.txt")), "merge wrote no report beside merged.h5")
         check(attrs["ranks"] == 3 and attrs["shard"] == "", "merged attrs: %r" % attrs)
         rc, _, err = cfp(["merge", "-q", os.path.join(work, "bad.h5"), shards[0], shards[0]])
         check(rc == 3 and "disjoint" in err, "overlapping merge: exit %d: %s" % (rc, err))

@@ -4,7 +4,7 @@
 set -euo pipefail
 src=${CFP_SRC:?}
 bld=${1:?build dir}
-cmake -S "$src" -B "$bld" -DCMAKE_BUILD_TYPE=Release -DCFP_WITH_MPI=OFF -DBUILD_TESTING=OFF >/dev/null
+cmake -S "$src" -B "$bld" -DCMAKE_BUILD_TYPE=Release -DCFP_WITH_MPI=OFF -DBUILD_TESTING=OFF -DCFP_WERROR=ON >/dev/null
 cmake --build "$bld" --target cfp -j "$(nproc)" >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -158,6 +158,26 @@ def check_attr_types(where, attrs, spec):
             check(np.asarray(v).shape == (), f"{where}.{name}: not scalar")
 
 
+# Units the tasks dataset's per-column attributes use ("<unit>: <meaning>").
+DOC_UNITS = {"seconds", "bytes", "pixels", "count", "text", "id", "code"}
+
+
+def check_task_docs(run_id, ds):
+    """Every column has a str attribute of its name: "<unit>: <meaning>"."""
+    for f, kind in TASK_FIELDS:
+        doc = ds.attrs.get(f)
+        if not isinstance(doc, str) or ": " not in doc:
+            check(False, f"{run_id}/tasks.attrs[{f!r}]: {doc!r} is not '<unit>: <meaning>'")
+            continue
+        unit = doc.split(": ", 1)[0]
+        check(unit in DOC_UNITS, f"{run_id}/tasks.attrs[{f!r}]: unknown unit {unit!r}")
+        check((unit == "seconds") == (kind == "f8"), f"{run_id}/tasks.attrs[{f!r}]: unit {unit!r}")
+        check((unit == "text") == (kind == "str"), f"{run_id}/tasks.attrs[{f!r}]: unit {unit!r}")
+        if f in ("width_in", "height_in", "width_out", "height_out", "lines", "words", "chars",
+                 "rows", "cols"):
+            check("-1 = not applicable" in doc, f"{run_id}/tasks.attrs[{f!r}]: no -1 convention")
+
+
 def check_tasks(run_id, ds, run, n):
     names = [f for f, _ in TASK_FIELDS]
     check(list(ds.dtype.names) == names, f"{run_id}/tasks: fields {ds.dtype.names}")
@@ -170,6 +190,7 @@ def check_tasks(run_id, ds, run, n):
     check(ds.shape == (n,), f"{run_id}/tasks: shape {ds.shape} != ({n},)")
     check(ds.maxshape == (None,), f"{run_id}/tasks: maxshape {ds.maxshape} not extensible")
     check(ds.chunks is not None, f"{run_id}/tasks: not chunked")
+    check_task_docs(run_id, ds)
     data = ds[()]
     for i in range(min(n, len(data))):
         want = gen_row(run, i)
