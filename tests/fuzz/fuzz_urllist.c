@@ -11,7 +11,11 @@
  * URL lines from 0; url is prefix + the trimmed line up to its first ASCII
  * control byte, cut to CFP_URL_MAX - 1 bytes; url_truncated says whether
  * the whole trimmed line did not fit; otherwise bad_col/bad_byte name the
- * first control byte (1-based column in the line as read). So a task's URL
+ * first control byte (1-based column in the line as read). Without a prefix,
+ * a whole, clean line starting with "/", "./" or "../" becomes "file://",
+ * the current directory and '/' for a relative one, then the line with every
+ * byte outside RFC 3986's unreserved, sub-delims, ':', '@' and '/' written
+ * %XX, unless that does not fit in CFP_URL_MAX - 5 bytes. So a task's URL
  * never holds a control byte, and a bad task's URL leaves the 2 bytes the
  * MPI packing (mpi/cfp_mpi.c) needs for the column.
  *
@@ -27,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "task/cfp_out.h"
 #include "run/cfp_urllist.h"
@@ -93,6 +98,31 @@ static bool ref_next(struct ref *r, const char *prefix, struct cfp_task *t)
         return true;
     }
     return false;
+}
+
+/* The reference's reading of a bare local path (see the top of the file). */
+static void ref_bare_path(struct cfp_task *t)
+{
+    static const char keep[] = "-._~!$&'()*+,;=:@/";
+    char url[CFP_URL_MAX], cwd[4096] = "";
+    bool rel = strncmp(t->url, "./", 2) == 0 || strncmp(t->url, "../", 3) == 0;
+    size_t n;
+
+    if (t->url_truncated || t->bad_col || (t->url[0] != '/' && !rel))
+        return;
+    if (rel && !getcwd(cwd, sizeof(cwd)))
+        return;
+    n = (size_t)snprintf(url, sizeof(url), "file://%s%s", cwd, rel ? "/" : "");
+    for (const unsigned char *c = (const unsigned char *)t->url; *c; c++) {
+        bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                     (*c >= '0' && *c <= '9') || (*c && strchr(keep, *c));
+        if (n + (plain ? 1 : 3) > CFP_URL_MAX - 5)
+            return; /* does not fit: left as it is */
+        n += plain ? (size_t)(url[n] = (char)*c, 1)
+                   : (size_t)snprintf(url + n, sizeof(url) - n, "%%%02X", *c);
+    }
+    url[n] = '\0';
+    memcpy(t->url, url, n + 1);
 }
 
 /* What the rest of cfp relies on: no control byte reaches a record, and a
@@ -192,6 +222,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(err == CFP_ERR_OK, "from_stream: %s", st.msg);
     for (;;) {
         bool have = ref_next(&ref, prefix, &want);
+
+        if (have && !prefix)
+            ref_bare_path(&want);
 
         err = cfp_urllist_next(ul, &t, &done, &st);
         FUZZ_CHECK(err == CFP_ERR_OK, "next: %s", st.msg);
