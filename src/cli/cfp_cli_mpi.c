@@ -210,7 +210,7 @@ static int mpi_run(struct cfp_cli_opts *o, int argc, char **argv)
 {
     struct cfp_engine_stats stats;
     struct cfp_status st;
-    bool root = false;
+    bool root = true; /* until MPI says otherwise: a failure before it is this process's own */
     int rc;
 
     cfp_status_clear(&st);
@@ -232,12 +232,11 @@ static int mpi_run(struct cfp_cli_opts *o, int argc, char **argv)
     if (cfp_fetch_global_init(&st) == CFP_ERR_OK)
         (void)cfp_mpi_main(&o->run_cfg, &o->mpi, &stats, &root, &st);
     cfp_fetch_global_cleanup();
-    if (st.code) {
-        if (root)
-            fprintf(stderr, "cfp: %s\n", st.msg);
+    if (st.code && root) {
+        fprintf(stderr, "cfp: %s\n", st.msg);
         return CFP_EXIT_FATAL;
     }
-    if (!root)
+    if (!root) /* a failure too: rank 0 knows it (start check, final message) and says it */
         return CFP_EXIT_OK; /* rank 0 gives the job's status; a non-zero exit of a
                                worker would make mpirun kill rank 0 mid-write */
     return cfp_cli_run_end(o, &stats); /* the summary and job log, as a local run's */

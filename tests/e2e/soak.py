@@ -112,7 +112,12 @@ def run(label, argv, expect, every, h5):
     check(len(stats) >= 2, "%s: %d stats lines" % (label, len(stats)))
     warm = stats[len(stats) // 4] if len(stats) >= 4 else stats[0]
     growth = stats[-1][2] - warm[2]
-    check(growth < 16, "%s: peak RSS grew %.1f MB after warm-up" % (label, growth))
+    # Peak RSS is a maximum: a late burst of large bodies in flight (256 of
+    # them, up to 1 MB each) raises it without any leak. Measured growth
+    # after warm-up: 3.5-10 MB on an idle machine, 16.3-17.5 MB with the
+    # suite running beside it (before and after the #16 changes alike). A
+    # leak of one body per failed task (400 faults here) grows far more.
+    check(growth < 24, "%s: peak RSS grew %.1f MB after warm-up" % (label, growth))
     q = max(1, len(stats) // 4)
     fd_early = sum(s[3] for s in stats[q:2 * q]) / q
     fd_late = sum(s[3] for s in stats[-q:]) / q
