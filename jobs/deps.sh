@@ -11,7 +11,7 @@ pkgs=(build-essential cmake pkg-config ca-certificates
       libdeflate-dev libopenmpi-dev openmpi-bin libmicrohttpd-dev)
 if [ "${1:-}" = "--tests" ]; then
   pkgs+=(python3 python3-h5py python3-numpy python3-pil valgrind openssl curl procps
-         slurm-wlm munge iproute2 python3-pandas)
+         slurm-wlm munge iproute2 python3-pandas groff-base)
 fi
 
 missing=()

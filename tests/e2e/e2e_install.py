@@ -72,7 +72,20 @@ def man_text(page):
         check(not p.stderr.strip(), "groff warns about cfp.1: %s" % p.stderr)
         return p.stdout
     skip_part("man page rendering", "groff not found: roff source checked")
-    return re.sub(r"\\f[BIRP]", "", src.replace("\\-", "-"))
+    return roff_text(src)
+
+
+def roff_text(src):
+    """The roff source as text, without groff: comments dropped, a heading's
+    macro (.SH NAME) and a line's font macro (.B, .BR, .TP...) taken off,
+    escapes undone."""
+    out = []
+    for line in src.splitlines():
+        if line.startswith('.\\"'):
+            continue
+        line = re.sub(r"^\.[A-Za-z]+ ?", "", line).replace('"', "")
+        out.append(re.sub(r"\\f[BIRP]", "", line.replace("\\-", "-").replace("\\%", "")))
+    return "\n".join(out)
 
 
 def check_man(prefix, env):
