@@ -74,6 +74,12 @@ cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
  * says why), at least 1; logged at INFO. Collective over comm. */
 int cfp_mpi_cpu_share(MPI_Comm comm);
 
+/* This rank's memory budget in bytes: its own (cfp_memlimit_get()->bytes,
+ * the node's or the job's on the node) divided among all the ranks on its
+ * node (cfp_mpi_mem.c says why); 0 when no budget is known. Logged at INFO.
+ * Collective over comm. */
+uint64_t cfp_mpi_mem_share(MPI_Comm comm);
+
 /* How many tasks a rank asks for at a time: enough to keep its engine busy
  * while the next batch is on its way. */
 int cfp_mpi_want(const struct cfp_run_cfg *cfg);

@@ -3,6 +3,7 @@
  * and default paths. */
 #include "cli/cfp_cli_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -11,38 +12,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/cfp_engine.h"
+#include "base/cfp_memlimit.h"
 #include "base/cfp_stop.h"
+#include "engine/cfp_engine.h"
 
 bool cfp_cli_u64(const char *option, const char *s, uint64_t min, uint64_t max,
                  bool allow_suffix, uint64_t *out)
 {
     char *end;
-    unsigned long long v;
-    uint64_t mul = 1;
+    uint64_t v = 0;
 
-    errno = 0;
-    if (!s || *s == '\0' || *s == '-')
-        goto bad;
-    v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        goto bad;
-    if (allow_suffix && *end) {
-        switch (*end++) {
-        case 'K': case 'k': mul = 1024ULL; break;
-        case 'M': case 'm': mul = 1024ULL * 1024; break;
-        case 'G': case 'g': mul = 1024ULL * 1024 * 1024; break;
-        default: goto bad;
-        }
+    if (allow_suffix) {
+        if (!s || cfp_memlimit_parse(s, &v) != CFP_ERR_OK)
+            goto bad;
+    } else {
+        /* A digit first: strtoull would also take spaces and a sign, and
+         * wrap "-5" around to a huge value. */
+        if (!s || !isdigit((unsigned char)*s))
+            goto bad;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || *end)
+            goto bad;
     }
-    if (*end || (v != 0 && mul > UINT64_MAX / v) || v * mul < min || v * mul > max)
+    if (v < min || v > max)
         goto bad;
-    *out = v * mul;
+    *out = v;
     return true;
 bad:
     fprintf(stderr, "cfp: %s: '%s' is not a whole number in [%llu, %llu]%s\n", option,
             s ? s : "", (unsigned long long)min, (unsigned long long)max,
-            allow_suffix ? " (suffix K, M or G allowed)" : "");
+            allow_suffix ? " (suffix K, M, G or T allowed)" : "");
     return false;
 }
 

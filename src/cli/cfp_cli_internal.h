@@ -66,9 +66,10 @@ int cfp_cli_version(cfp_cli_mpi_version_fn *mpi_version);
 
 /* cfp_cli.c */
 
-/* Parses an unsigned integer in [min, max] with an optional K/M/G suffix
- * (powers of 1024) when allow_suffix; false (and a message on stderr naming
- * option) when s is not one. */
+/* Parses an unsigned integer in [min, max]; with allow_suffix, a size as
+ * cfp_memlimit_parse() reads it (K/M/G/T suffix, powers of 1024, optional
+ * B or iB). false (and a message on stderr naming option) when s is not
+ * one. */
 bool cfp_cli_u64(const char *option, const char *s, uint64_t min, uint64_t max, bool allow_suffix,
                  uint64_t *out);
 

@@ -21,18 +21,9 @@
 #include "base/cfp_clock.h"
 #include "base/cfp_mem.h"
 #include "base/cfp_scratch.h"
+#include "proc/cfp_png_internal.h"
 #include "proc/cfp_pngfast.h"
 #include "proc/cfp_resize.h"
-
-/* zlib settings of the output: Z_RLE, matches of distance 1 only (the
- * level then only has to be non-zero). On 512 px photos LZ77 finds almost
- * nothing the row filters have not already removed: level 4 spent about
- * 2/3 of its time searching, Z_RLE is 3x faster and 2% smaller. It keeps
- * the runs flat areas filter into, so graphics grow only ~4% (a text page
- * 23%); level 1 was 20% larger on photos, Z_HUFFMAN_ONLY 31% larger on
- * graphics. Measurements in doc/png.md. */
-#define PNG_ZLEVEL    4
-#define PNG_ZSTRATEGY Z_RLE
 
 /* No single ancillary chunk may make libpng allocate more than this; and
  * at most this many ancillary chunks (sPLT, text, unknown) are stored. */
@@ -41,41 +32,6 @@
 
 static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
-/* Shared by every libpng callback of one cfp_png_process() call. It lives
- * in cfp_png_process's frame; the setjmp functions only reach it through a
- * pointer, which keeps it safe from longjmp. */
-struct png_ctx {
-    const unsigned char *buf; /* input, not owned */
-    size_t len;
-    size_t pos;
-    cfp_write_fn wr; /* output sink */
-    void *wctx;
-    cfp_err wr_err;             /* first error wr returned, else OK */
-    bool oom;                   /* a libpng allocation failed */
-    bool late;                  /* the task's deadline (--task-timeout) passed */
-    char msg[CFP_MSG_MAX - 64]; /* first libpng error text */
-};
-
-/* Decoding state; owns everything it points to. Rows go straight into
- * out when the image already fits; otherwise into the resizer, which writes
- * out. A non-interlaced image is fed one row at a time through the
- * one-row buffer src; an interlaced one needs all seven passes before any
- * row is final, so src then holds the whole source image. */
-struct decoder {
-    png_structp png;
-    png_infop info;
-    uint32_t w, h;          /* source size */
-    int passes;             /* 1, or 7 for Adam7 */
-    size_t rowbytes;        /* of a source row after the transforms */
-    struct cfp_img out;     /* the output image; out.px owned (cfp_scratch) */
-    struct cfp_resizer *rs; /* NULL when the image already fits */
-    unsigned char *src;     /* one source row, or all of them */
-};
-
-struct encoder {
-    png_structp png;
-    png_infop info;
-};
 
 bool cfp_png_sniff(const unsigned char *buf, size_t len)
 {
@@ -90,7 +46,7 @@ void cfp_png_opts_init(struct cfp_png_opts *o)
     o->libpng_only = false;
 }
 
-static png_voidp PNGCBAPI on_malloc(png_structp png, png_alloc_size_t n)
+png_voidp PNGCBAPI cfp_png_on_malloc(png_structp png, png_alloc_size_t n)
 {
     struct png_ctx *c = png_get_mem_ptr(png);
     void *p = cfp_malloc(n);
@@ -100,14 +56,14 @@ static png_voidp PNGCBAPI on_malloc(png_structp png, png_alloc_size_t n)
     return p;
 }
 
-static void PNGCBAPI on_free(png_structp png, png_voidp p)
+void PNGCBAPI cfp_png_on_free(png_structp png, png_voidp p)
 {
     (void)png;
     cfp_free(p);
 }
 
 /* Keeps the first message (the root cause) and unwinds to the setjmp. */
-static void PNGCBAPI on_error(png_structp png, png_const_charp msg)
+void PNGCBAPI cfp_png_on_error(png_structp png, png_const_charp msg)
 {
     struct png_ctx *c = png_get_error_ptr(png);
 
@@ -119,7 +75,7 @@ static void PNGCBAPI on_error(png_structp png, png_const_charp msg)
 /* Warnings (bad ancillary CRC, benign errors such as an out-of-range
  * palette index) do not make the image unusable; like most viewers we
  * carry on, so they are deliberately dropped. */
-static void PNGCBAPI on_warning(png_structp png, png_const_charp msg)
+void PNGCBAPI cfp_png_on_warning(png_structp png, png_const_charp msg)
 {
     (void)png;
     (void)msg;
@@ -146,7 +102,7 @@ static void PNGCBAPI on_read(png_structp png, png_bytep out, size_t n)
     c->pos += n;
 }
 
-static void PNGCBAPI on_write(png_structp png, png_bytep data, size_t n)
+void PNGCBAPI cfp_png_on_write(png_structp png, png_bytep data, size_t n)
 {
     struct png_ctx *c = png_get_io_ptr(png);
     cfp_err err = c->wr(c->wctx, data, n);
@@ -157,13 +113,13 @@ static void PNGCBAPI on_write(png_structp png, png_bytep data, size_t n)
     }
 }
 
-static void PNGCBAPI on_flush(png_structp png)
+void PNGCBAPI cfp_png_on_flush(png_structp png)
 {
     (void)png;
 }
 
 /* Turns the state a longjmp left in c into an error code and message. */
-static cfp_err lib_failed(const struct png_ctx *c, struct cfp_status *st, cfp_err code,
+cfp_err cfp_png_lib_failed(const struct png_ctx *c, struct cfp_status *st, cfp_err code,
                           const char *what)
 {
     if (c->wr_err)
@@ -177,11 +133,11 @@ static cfp_err lib_failed(const struct png_ctx *c, struct cfp_status *st, cfp_er
 }
 
 /* Creates the read structs with cfp's allocator. */
-static cfp_err decoder_create(struct png_ctx *c, struct decoder *d, struct cfp_status *st)
+cfp_err cfp_png_decoder_create(struct png_ctx *c, struct decoder *d, struct cfp_status *st)
 {
     memset(d, 0, sizeof(*d));
-    d->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, c, on_error, on_warning, c, on_malloc,
-                                      on_free);
+    d->png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, c, cfp_png_on_error, cfp_png_on_warning, c, cfp_png_on_malloc,
+                                      cfp_png_on_free);
     if (!d->png)
         return cfp_status_set(st, CFP_ERR_NOMEM, "PNG decode: out of memory (read struct)");
     d->info = png_create_info_struct(d->png);
@@ -193,7 +149,7 @@ static cfp_err decoder_create(struct png_ctx *c, struct decoder *d, struct cfp_s
 }
 
 /* Safety limits; may allocate, so only call once the setjmp is armed. */
-static void set_limits(const struct decoder *d)
+void cfp_png_set_limits(const struct decoder *d)
 {
     /* Per-side limit: the format's own maximum. libpng's default (1e6)
      * would refuse long thin images our pixel limit accepts, and our
@@ -218,7 +174,7 @@ static void set_limits(const struct decoder *d)
 
 /* Refuses the image (d->w x d->h) before any pixel buffer exists; sets the
  * output size. */
-static cfp_err check_header(struct decoder *d, const struct cfp_png_opts *o,
+cfp_err cfp_png_check_header(struct decoder *d, const struct cfp_png_opts *o,
                             struct cfp_png_info *info, struct cfp_status *st)
 {
     uint64_t pixels;
@@ -242,7 +198,7 @@ static cfp_err check_header(struct decoder *d, const struct cfp_png_opts *o,
 }
 
 /* Asks libpng for 8-bit gray, gray+alpha, RGB or RGBA (see cfp_png.h). */
-static void set_transforms(struct decoder *d)
+void cfp_png_set_transforms(struct decoder *d)
 {
     int depth = png_get_bit_depth(d->png, d->info);
     int type = png_get_color_type(d->png, d->info);
@@ -259,6 +215,25 @@ static void set_transforms(struct decoder *d)
     png_read_update_info(d->png, d->info);
 }
 
+cfp_err cfp_png_check_layout(struct decoder *d, int *ch, struct cfp_status *st)
+{
+    *ch = png_get_channels(d->png, d->info);
+    d->rowbytes = png_get_rowbytes(d->png, d->info);
+    if (png_get_bit_depth(d->png, d->info) != 8 || *ch < 1 || *ch > 4 ||
+        d->rowbytes / (size_t)*ch != d->w || d->rowbytes % (size_t)*ch != 0)
+        return cfp_status_set(st, CFP_ERR_INTERNAL,
+                              "PNG decode: unexpected layout after transforms (%d channels)", *ch);
+    return CFP_ERR_OK;
+}
+
+void cfp_png_decoder_release(struct decoder *d)
+{
+    png_destroy_read_struct(&d->png, &d->info, NULL);
+    cfp_resizer_free(&d->rs);
+    cfp_scratch_give(d->src);
+    d->src = NULL;
+}
+
 /* a * b without overflow, into *out; false when it would not fit. */
 static bool size_mul(size_t a, size_t b, size_t *out)
 {
@@ -271,7 +246,7 @@ static bool size_mul(size_t a, size_t b, size_t *out)
 /* Allocates the output image of ch channels (rows of d->rowbytes), and the
  * source buffer and resizer when the image must shrink, after checking every
  * size. */
-static cfp_err alloc_buffers(struct decoder *d, int ch, struct cfp_status *st)
+cfp_err cfp_png_alloc_buffers(struct decoder *d, int ch, struct cfp_status *st)
 {
     size_t out_len, src_len;
     cfp_err err;
@@ -314,7 +289,7 @@ static unsigned char *row_target(const struct decoder *d, uint32_t y)
 
 /* Every 64 rows: gives up (longjmp) once the task's deadline has passed,
  * so that --task-timeout holds while a large image is decoded or encoded. */
-static void check_deadline(png_structp png, uint32_t y)
+void cfp_png_check_deadline(png_structp png, uint32_t y)
 {
     struct png_ctx *c;
 
@@ -331,7 +306,7 @@ static void read_pixels(const struct decoder *d)
 {
     for (int p = 0; p < d->passes; p++)
         for (uint32_t y = 0; y < d->h; y++) {
-            check_deadline(d->png, y);
+            cfp_png_check_deadline(d->png, y);
             png_read_row(d->png, row_target(d, y), NULL);
             if (d->rs && d->passes == 1)
                 cfp_resizer_push(d->rs, d->src);
@@ -350,23 +325,19 @@ static cfp_err decode(struct png_ctx *c, struct decoder *d, const struct cfp_png
     int ch;
 
     if (setjmp(png_jmpbuf(d->png)))
-        return lib_failed(c, st, CFP_ERR_PNG_DECODE, "PNG decode");
-    set_limits(d);
+        return cfp_png_lib_failed(c, st, CFP_ERR_PNG_DECODE, "PNG decode");
+    cfp_png_set_limits(d);
     png_set_read_fn(d->png, c, on_read);
     png_read_info(d->png, d->info);
     d->w = png_get_image_width(d->png, d->info);
     d->h = png_get_image_height(d->png, d->info);
-    err = check_header(d, o, info, st);
+    err = cfp_png_check_header(d, o, info, st);
     if (err)
         return err;
-    set_transforms(d);
-    ch = png_get_channels(d->png, d->info);
-    d->rowbytes = png_get_rowbytes(d->png, d->info);
-    if (png_get_bit_depth(d->png, d->info) != 8 || ch < 1 || ch > 4 ||
-        d->rowbytes / (size_t)ch != d->w || d->rowbytes % (size_t)ch != 0)
-        return cfp_status_set(st, CFP_ERR_INTERNAL,
-                              "PNG decode: unexpected layout after transforms (%d channels)", ch);
-    err = alloc_buffers(d, ch, st);
+    cfp_png_set_transforms(d);
+    err = cfp_png_check_layout(d, &ch, st);
+    if (!err)
+        err = cfp_png_alloc_buffers(d, ch, st);
     if (err)
         return err;
     read_pixels(d);
@@ -392,9 +363,9 @@ static cfp_err decode_fast(const struct png_ctx *c, struct decoder *d, const str
     d->h = f.h;
     d->passes = 1;
     d->rowbytes = f.rowbytes;
-    err = check_header(d, o, info, st);
+    err = cfp_png_check_header(d, o, info, st);
     if (!err)
-        err = alloc_buffers(d, f.channels, st);
+        err = cfp_png_alloc_buffers(d, f.channels, st);
     for (uint32_t y = 0; !err && y < d->h; y++) {
         const unsigned char *row;
 
@@ -409,139 +380,6 @@ static cfp_err decode_fast(const struct png_ctx *c, struct decoder *d, const str
             memcpy(d->out.px + (size_t)y * d->out.stride, row, d->rowbytes);
     }
     cfp_pngfast_free(&f);
-    return err;
-}
-
-/* A filtered byte's cost in libpng's filter heuristic: its distance from 0
- * read as a signed byte. */
-static inline uint32_t filter_cost(unsigned v)
-{
-    v &= 0xffu;
-    return v < 128u ? v : 256u - v;
-}
-
-/* Adds the heuristic cost of bytes [from, to) of row x under each of the
- * five filters into cost[] (none, sub, up, avg, paeth); prev is the row
- * above, and from >= bpp. One branch-free pass without libpng's early
- * exit, so the compiler vectorises it. Blocks of at most 2^24 bytes keep
- * the 32-bit sums exact (cost <= 128 per byte). */
-static void filter_costs(const unsigned char *restrict x, const unsigned char *restrict prev,
-                         size_t from, size_t to, size_t bpp, uint64_t cost[5])
-{
-    while (from < to) {
-        size_t end = to - from > ((size_t)1 << 24) ? from + ((size_t)1 << 24) : to;
-        uint32_t c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0;
-
-        for (size_t i = from; i < end; i++) {
-            int v = x[i], a = x[i - bpp], b = prev[i], c = prev[i - bpp];
-
-            c0 += filter_cost((unsigned)v);
-            c1 += filter_cost((unsigned)(v - a));
-            c2 += filter_cost((unsigned)(v - b));
-            c3 += filter_cost((unsigned)(v - ((a + b) >> 1)));
-            c4 += filter_cost((unsigned)(v - cfp_paeth(a, b, c)));
-        }
-        cost[0] += c0;
-        cost[1] += c1;
-        cost[2] += c2;
-        cost[3] += c3;
-        cost[4] += c4;
-        from = end;
-    }
-}
-
-/* libpng's adaptive filter choice for row x (png_write_find_filter: the
- * least sum of filter_cost, the earliest filter on a tie), restricted to
- * the filters in allowed (PNG_FILTER_* flags). Returns one flag. */
-static int pick_filter(const unsigned char *x, const unsigned char *prev, size_t n, size_t bpp,
-                       int allowed)
-{
-    static const int flags[5] = {PNG_FILTER_NONE, PNG_FILTER_SUB, PNG_FILTER_UP, PNG_FILTER_AVG,
-                                 PNG_FILTER_PAETH};
-    uint64_t cost[5] = {0, 0, 0, 0, 0};
-    int best = 0;
-
-    /* The first pixel has no left neighbour: a = c = 0. */
-    for (size_t i = 0; i < bpp && i < n; i++) {
-        cost[0] += filter_cost(x[i]);
-        cost[1] += filter_cost(x[i]);
-        cost[2] += filter_cost((unsigned)(x[i] - prev[i]));
-        cost[3] += filter_cost((unsigned)(x[i] - (prev[i] >> 1)));
-        cost[4] += filter_cost((unsigned)(x[i] - prev[i]));
-    }
-    filter_costs(x, prev, bpp, n, bpp, cost);
-    for (int f = 1; f < 5; f++)
-        if ((allowed & flags[f]) && (!(allowed & flags[best]) || cost[f] < cost[best]))
-            best = f;
-    return flags[best];
-}
-
-/* Writes the rows with libpng's adaptive filters, but chooses each row's
- * filter here (pick_filter, the same choice, so the same bytes) and hands
- * libpng just that one: libpng's own heuristic tries all five filters in
- * scalar code and was over a quarter of the encoding time. Row 0 is left to
- * libpng: it must start with every filter enabled to keep the previous
- * row, and png_set_filter may change the set after the first row
- * (pngwrite.c). libpng drops Up, Avg and Paeth for 1-row images and Sub,
- * Avg and Paeth for 1-pixel-wide ones; so does allowed. */
-static void write_rows(png_structp png, const struct cfp_img *img)
-{
-    size_t n = (size_t)img->width * (size_t)img->channels, bpp = (size_t)img->channels;
-    int allowed = PNG_ALL_FILTERS;
-
-    if (img->height == 1)
-        allowed &= ~(PNG_FILTER_UP | PNG_FILTER_AVG | PNG_FILTER_PAETH);
-    if (img->width == 1)
-        allowed &= ~(PNG_FILTER_SUB | PNG_FILTER_AVG | PNG_FILTER_PAETH);
-    for (uint32_t y = 0; y < img->height; y++) {
-        const unsigned char *row = img->px + (size_t)y * img->stride;
-
-        check_deadline(png, y);
-        if (y > 0)
-            png_set_filter(png, PNG_FILTER_TYPE_BASE,
-                           pick_filter(row, row - img->stride, n, bpp, allowed));
-        png_write_row(png, row);
-    }
-}
-
-/* Encodes img through c->wr. See the file comment about setjmp. */
-static cfp_err encode(struct png_ctx *c, const struct encoder *e, const struct cfp_img *img,
-                      struct cfp_status *st)
-{
-    static const int types[] = {PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
-                                PNG_COLOR_TYPE_RGB_ALPHA};
-
-    if (setjmp(png_jmpbuf(e->png)))
-        return lib_failed(c, st, CFP_ERR_PNG_ENCODE, "PNG encode");
-    png_set_write_fn(e->png, c, on_write, on_flush);
-    png_set_IHDR(e->png, e->info, img->width, img->height, 8, types[img->channels - 1],
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_set_compression_level(e->png, PNG_ZLEVEL);
-    png_set_compression_strategy(e->png, PNG_ZSTRATEGY);
-    png_write_info(e->png, e->info);
-    write_rows(e->png, img);
-    png_write_end(e->png, e->info);
-    return CFP_ERR_OK;
-}
-
-static cfp_err encode_image(struct png_ctx *c, const struct cfp_img *img, struct cfp_status *st)
-{
-    struct encoder e;
-    cfp_err err;
-
-    memset(&e, 0, sizeof(e));
-    e.png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, c, on_error, on_warning, c, on_malloc,
-                                      on_free);
-    if (!e.png)
-        return cfp_status_set(st, CFP_ERR_NOMEM, "PNG encode: out of memory (write struct)");
-    e.info = png_create_info_struct(e.png);
-    if (!e.info) {
-        err = cfp_status_set(st, CFP_ERR_NOMEM, "PNG encode: out of memory (info struct)");
-        goto out_destroy;
-    }
-    err = encode(c, &e, img, st);
-out_destroy:
-    png_destroy_write_struct(&e.png, &e.info);
     return err;
 }
 
@@ -586,17 +424,80 @@ cfp_err cfp_png_process(const unsigned char *buf, size_t len, const struct cfp_p
     c.wctx = wctx;
     err = o->libpng_only ? CFP_ERR_OK : decode_fast(&c, &d, o, info, st, &fast);
     if (!err && !fast) {
-        err = decoder_create(&c, &d, st);
+        err = cfp_png_decoder_create(&c, &d, st);
         if (err)
             return err;
         err = decode(&c, &d, o, info, st);
     }
     /* Only the output image is still needed: free the rest before encoding. */
-    png_destroy_read_struct(&d.png, &d.info, NULL);
-    cfp_resizer_free(&d.rs);
-    cfp_scratch_give(d.src);
+    cfp_png_decoder_release(&d);
     if (!err)
-        err = encode_image(&c, &d.out, st);
+        err = cfp_png_encode_image(&c, &d.out, st);
     cfp_scratch_give(d.out.px);
     return err;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+bool cfp_png_peek(const unsigned char *buf, size_t len, struct cfp_png_header *h)
+{
+    static const unsigned char ihdr[8] = {0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+    int d, t;
+
+    if (len < CFP_PNG_HEAD_LEN || !cfp_png_sniff(buf, len) || memcmp(buf + 8, ihdr, 8) != 0)
+        return false;
+    h->width = be32(buf + 16);
+    h->height = be32(buf + 20);
+    d = h->depth = buf[24];
+    t = h->color_type = buf[25];
+    h->interlaced = buf[28] == 1;
+    if (h->width == 0 || h->height == 0 || h->width > PNG_UINT_31_MAX ||
+        h->height > PNG_UINT_31_MAX || buf[28] > 1)
+        return false;
+    switch (t) {
+    case 0:
+        return d == 1 || d == 2 || d == 4 || d == 8 || d == 16;
+    case 3:
+        return d == 1 || d == 2 || d == 4 || d == 8;
+    case 2:
+    case 4:
+    case 6:
+        return d == 8 || d == 16;
+    default:
+        return false;
+    }
+}
+
+/* Scratch buffers of 2 MiB or more are rounded up to whole 2 MiB pages
+ * (cfp_scratch.h): at most this much more than asked, per buffer. */
+#define NEED_PAGE_SLACK ((uint64_t)2 << 20)
+/* libpng's structs, zlib's inflate state and window, the resizer's axes
+ * and chunk buffers, the encoder: less than this in all. */
+#define NEED_FIXED ((uint64_t)1 << 20)
+
+uint64_t cfp_png_need(const struct cfp_png_header *h, uint32_t max_side, bool stream)
+{
+    static const int samples[7] = {1, 0, 3, 1, 2, 0, 4};
+    /* Channels after the transforms; a tRNS chunk may add alpha. */
+    static const int chans[7] = {2, 0, 4, 4, 2, 0, 4};
+    uint64_t w = h->width, ch = (uint64_t)chans[h->color_type & 7];
+    uint64_t px16 = ch * (h->depth == 16 ? 2 : 1); /* libpng's widest pixel */
+    uint64_t raw_row = (w * (uint64_t)samples[h->color_type & 7] * (uint64_t)h->depth + 7) / 8 + 1;
+    uint64_t need = NEED_FIXED;
+    uint32_t ow, oh;
+
+    cfp_resize_fit(h->width, h->height, max_side ? max_side : 1, &ow, &oh);
+    need += 2 * (w * px16 + 64) + raw_row; /* libpng's row and previous row */
+    need += w * ch;                        /* cfp's source row */
+    need += (w + 4) * 16 + (uint64_t)ow * 16 * 17; /* resizer: box row, ring of <= 16 rows */
+    need += (uint64_t)ow * oh * ch + NEED_PAGE_SLACK; /* the output image */
+    if (h->interlaced)
+        need += w * ch * h->height + NEED_PAGE_SLACK; /* every pass refines every row */
+    else if (!stream && h->depth == 8 && h->color_type != 3 &&
+             raw_row * h->height <= CFP_PNGFAST_MAX_RAW)
+        need += raw_row * h->height + NEED_PAGE_SLACK; /* the fast path's inflated image */
+    return need;
 }

@@ -18,11 +18,13 @@
 #include "base/cfp_io.h"
 
 #define CFP_PNG_MAX_SIDE_DEFAULT   512u
-#define CFP_PNG_MAX_PIXELS_DEFAULT 100000000u
+/* A safety limit against decompression bombs, not a memory limit (the
+ * memory budget is: cfp_png_need()): 2^32 pixels, a 65536 x 65536 image. */
+#define CFP_PNG_MAX_PIXELS_DEFAULT 4294967296u
 
 struct cfp_png_opts {
     uint32_t max_side;   /* longest output side, > 0; default 512 */
-    uint64_t max_pixels; /* refuse width * height above this, > 0; default 100000000 */
+    uint64_t max_pixels; /* refuse width * height above this, > 0; default 2^32 */
     bool libpng_only;    /* decode with libpng even where the fast path
                           * (cfp_pngfast.h) would: for tests and benchmarks */
 };
@@ -62,6 +64,61 @@ void cfp_png_opts_init(struct cfp_png_opts *o);
 cfp_err cfp_png_process(const unsigned char *buf, size_t len, const struct cfp_png_opts *o,
                         cfp_write_fn wr, void *wctx, struct cfp_png_info *info,
                         struct cfp_status *st);
+
+/* ---- the streaming decoder -------------------------------------------
+ * The same processing as cfp_png_process() (same checks, transforms,
+ * resizer and encoder: the same output bytes for every image both take),
+ * fed the file in pieces of any size as it arrives. A non-interlaced image
+ * is decoded and shrunk row by row as its bytes come in: memory is
+ * O(width) (libpng's rows, the resizer's window, the output), whatever
+ * the height or the file's size. An Adam7 image holds its whole decoded
+ * image (every pass refines every row). cfp_png_need() says how much. */
+
+/* What the IHDR chunk says, read without libpng (cfp_png_peek). */
+struct cfp_png_header {
+    uint32_t width, height;
+    int depth;      /* 1, 2, 4, 8, 16 */
+    int color_type; /* 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA */
+    bool interlaced;
+};
+
+/* Bytes of the file cfp_png_peek() needs: signature, IHDR, its CRC. */
+#define CFP_PNG_HEAD_LEN 33u
+
+/* Reads the header from the first len bytes of a PNG. False when len <
+ * CFP_PNG_HEAD_LEN or the bytes are not a signature and a well-formed
+ * IHDR (sizes 1..2^31-1, a valid colour type and depth); the decoders then
+ * give the precise verdict. */
+bool cfp_png_peek(const unsigned char *buf, size_t len, struct cfp_png_header *h);
+
+/* Estimated peak bytes of processing the image h describes to max_side:
+ * streaming (stream = true) or from a whole buffer (not counting the
+ * buffer itself), with libpng's and the resizer's working memory, the
+ * output image and, for Adam7, the decoded image. An upper bound for
+ * budgeting, not an exact count (doc/limits.md). */
+uint64_t cfp_png_need(const struct cfp_png_header *h, uint32_t max_side, bool stream);
+
+struct cfp_png_stream;
+
+/* Starts a streaming decode; o, wr, wctx and info as for
+ * cfp_png_process(), and o and info must outlive the stream. On success
+ * *out owns the stream (free with cfp_png_stream_free). */
+cfp_err cfp_png_stream_new(const struct cfp_png_opts *o, cfp_write_fn wr, void *wctx,
+                           struct cfp_png_info *info, struct cfp_png_stream **out,
+                           struct cfp_status *st);
+
+/* Feeds the next n bytes of the file. Returns the same errors as
+ * cfp_png_process() as soon as they are known (the stream is then dead:
+ * further calls return the same error). */
+cfp_err cfp_png_stream_feed(struct cfp_png_stream *s, const unsigned char *p, size_t n,
+                            struct cfp_status *st);
+
+/* Ends the input: fails with CFP_ERR_PNG_DECODE ("truncated input") when
+ * IEND was not reached, else encodes the output through wr. */
+cfp_err cfp_png_stream_finish(struct cfp_png_stream *s, struct cfp_status *st);
+
+/* Frees *sp (NULL is fine) and sets it to NULL. */
+void cfp_png_stream_free(struct cfp_png_stream **sp);
 
 /* True when buf[0..len) starts with the 8-byte PNG signature. */
 bool cfp_png_sniff(const unsigned char *buf, size_t len);

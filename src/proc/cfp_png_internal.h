@@ -1,0 +1,91 @@
+/* cfp_png_internal.h - private to the PNG processor's files: cfp_png.c
+ * (libpng's callbacks, the whole-buffer decoder, the fast path's driver),
+ * cfp_pngstream.c (the streaming decoder) and cfp_png_encode.c (the
+ * encoder). Both decoders share the decoder state, the limits, the
+ * transforms and the buffers, so both give the same pixels. */
+#ifndef CFP_PNG_INTERNAL_H
+#define CFP_PNG_INTERNAL_H
+
+#include <png.h>
+#include <stdbool.h>
+
+#include "proc/cfp_png.h"
+#include "proc/cfp_resize.h"
+
+/* Shared by every libpng callback of one decode or encode. It lives in the
+ * caller's frame (or the stream's allocation); the setjmp functions only
+ * reach it through a pointer, which keeps it safe from longjmp. */
+struct png_ctx {
+    const unsigned char *buf; /* whole-buffer input, not owned */
+    size_t len;
+    size_t pos;
+    cfp_write_fn wr; /* output sink */
+    void *wctx;
+    cfp_err wr_err;             /* first error wr returned, else OK */
+    bool oom;                   /* a libpng allocation failed */
+    bool late;                  /* the task's deadline (--task-timeout) passed */
+    char msg[CFP_MSG_MAX - 64]; /* first libpng error text */
+};
+
+/* Decoding state; owns everything it points to. Rows go straight into
+ * out when the image already fits; otherwise into the resizer, which writes
+ * out. A non-interlaced image is fed one row at a time through the
+ * one-row buffer src; an interlaced one needs all seven passes before any
+ * row is final, so src then holds the whole source image. */
+struct decoder {
+    png_structp png;
+    png_infop info;
+    uint32_t w, h;          /* source size */
+    int passes;             /* 1, or 7 for Adam7 */
+    size_t rowbytes;        /* of a source row after the transforms */
+    struct cfp_img out;     /* the output image; out.px owned (cfp_scratch) */
+    struct cfp_resizer *rs; /* NULL when the image already fits */
+    unsigned char *src;     /* one source row, or all of them */
+};
+
+/* libpng's allocator, error and I/O callbacks; the error and I/O pointers
+ * are a struct png_ctx. */
+png_voidp PNGCBAPI cfp_png_on_malloc(png_structp png, png_alloc_size_t n);
+void PNGCBAPI cfp_png_on_free(png_structp png, png_voidp p);
+void PNGCBAPI cfp_png_on_error(png_structp png, png_const_charp msg);
+void PNGCBAPI cfp_png_on_warning(png_structp png, png_const_charp msg);
+void PNGCBAPI cfp_png_on_write(png_structp png, png_bytep data, size_t n);
+void PNGCBAPI cfp_png_on_flush(png_structp png);
+
+/* Turns the state a longjmp left in c into an error code and message. */
+cfp_err cfp_png_lib_failed(const struct png_ctx *c, struct cfp_status *st, cfp_err code,
+                           const char *what);
+
+/* Creates the read structs with cfp's allocator (d is zeroed first). */
+cfp_err cfp_png_decoder_create(struct png_ctx *c, struct decoder *d, struct cfp_status *st);
+
+/* Safety limits; may allocate, so only call once the setjmp is armed. */
+void cfp_png_set_limits(const struct decoder *d);
+
+/* Refuses the image (d->w x d->h) over o->max_pixels before any pixel
+ * buffer exists; sets the output size and info. */
+cfp_err cfp_png_check_header(struct decoder *d, const struct cfp_png_opts *o,
+                             struct cfp_png_info *info, struct cfp_status *st);
+
+/* Asks libpng for 8-bit gray, gray+alpha, RGB or RGBA; sets d->passes. */
+void cfp_png_set_transforms(struct decoder *d);
+
+/* Checks the layout libpng will deliver after the transforms (8-bit, 1-4
+ * channels) and sets d->rowbytes; *ch receives the channels. */
+cfp_err cfp_png_check_layout(struct decoder *d, int *ch, struct cfp_status *st);
+
+/* Allocates the output image of ch channels, and the source buffer and
+ * resizer when the image must shrink, after checking every size. */
+cfp_err cfp_png_alloc_buffers(struct decoder *d, int ch, struct cfp_status *st);
+
+/* Frees what d holds but the output image. */
+void cfp_png_decoder_release(struct decoder *d);
+
+/* Every 64 rows: gives up (longjmp) once the task's deadline has passed;
+ * png's io pointer is a struct png_ctx. */
+void cfp_png_check_deadline(png_structp png, uint32_t y);
+
+/* Encodes img through c->wr (cfp_png_encode.c). */
+cfp_err cfp_png_encode_image(struct png_ctx *c, const struct cfp_img *img, struct cfp_status *st);
+
+#endif
