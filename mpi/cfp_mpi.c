@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/cfp_log.h"
+#include "base/cfp_memlimit.h"
 #include "base/cfp_mem.h"
 #include "mpi/cfp_mpi_internal.h"
 #include "task/cfp_out.h"
@@ -218,6 +219,18 @@ cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *in, const struct cf
     share = cfp_mpi_cpu_share(comm);
     cfp_engine_size(cfg->rank_engine, share, mo->workers, mo->concurrency, &c.engine);
     MPI_Reduce(&share, &c.cpus, 1, MPI_INT, MPI_SUM, 0, comm);
+    /* The memory budget likewise: each rank's share of its node's, unless
+     * --memory gave every rank its own (doc/limits.md). */
+    if (c.task.memory == CFP_MEMORY_AUTO) {
+        c.task.memory = cfp_mpi_mem_share(comm);
+        c.memory_source = cfp_memlimit_source_name(cfp_memlimit_get()->source);
+    }
+    {
+        unsigned long long mine = c.task.memory, sum = 0;
+
+        MPI_Reduce(&mine, &sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, comm);
+        c.memory_total = sum;
+    }
     if (rank == 0)
         hosts = cfp_calloc((size_t)size, CFP_HOST_MAX); /* NULL: start_check() fails the run */
     err = start_check(comm, cfg, rank, size, hosts, st);

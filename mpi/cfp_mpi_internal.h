@@ -36,6 +36,7 @@ struct cfp_mpi_final {
     int64_t tasks;      /* records this rank produced */
     double busy_s;      /* engine wall time minus time spent waiting for work */
     double cpu_user_s, cpu_sys_s; /* this rank's CPU time during the run */
+    uint64_t mem_peak;  /* the most image memory its budget had charged at once */
     int32_t err;        /* cfp_err: a fatal error on that rank, 0 if none */
     char msg[CFP_MSG_MAX];
 };

@@ -231,6 +231,8 @@ static void on_final(struct root *r, const MPI_Status *ms)
     pthread_mutex_lock(&r->mu);
     rs->finished = true;
     rs->busy_s = fin.busy_s;
+    if (fin.mem_peak > r->stats->mem_peak)
+        r->stats->mem_peak = fin.mem_peak;
     if (r->ctx) { /* the run's CPU time is every rank's, not only rank 0's */
         r->ctx->other_user_s += fin.cpu_user_s;
         r->ctx->other_sys_s += fin.cpu_sys_s;
@@ -366,6 +368,10 @@ static void *local_main(void *ud)
     le->err = cfp_engine_run(le->cfg->rank_engine, &le->cfg->engine, &le->r->ctx->cfg.task, &src,
                              &snk, &unused, &le->st);
     le->busy_s = cfp_now() - t0;
+    pthread_mutex_lock(&le->r->mu);
+    if (unused.mem_peak > le->r->stats->mem_peak)
+        le->r->stats->mem_peak = unused.mem_peak;
+    pthread_mutex_unlock(&le->r->mu);
     return NULL;
 }
 

@@ -236,7 +236,7 @@ static void heartbeat_stop(struct heartbeat *hb)
 
 /* Sends this rank's last message: what it did, and any fatal error. */
 static void send_final(MPI_Comm comm, int64_t tasks, double busy_s, double u0, double s0,
-                       const struct cfp_status *st)
+                       uint64_t mem_peak, const struct cfp_status *st)
 {
     struct cfp_mpi_final fin;
     int64_t rss;
@@ -248,6 +248,7 @@ static void send_final(MPI_Comm comm, int64_t tasks, double busy_s, double u0, d
     cfp_rusage(&u1, &s1, &rss);
     fin.cpu_user_s = u1 - u0;
     fin.cpu_sys_s = s1 - s0;
+    fin.mem_peak = mem_peak;
     fin.err = (int32_t)st->code;
     memcpy(fin.msg, st->msg, sizeof(fin.msg));
     MPI_Send(&fin, (int)sizeof(fin), MPI_BYTE, 0, CFP_TAG_FINAL, comm);
@@ -299,7 +300,7 @@ cfp_err cfp_mpi_worker_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, struct 
 out_final:
     if (hb_on)
         heartbeat_stop(&hb);
-    send_final(comm, k.sent, cfp_now() - t0 - s.idle_s, u0, s0, st);
+    send_final(comm, k.sent, cfp_now() - t0 - s.idle_s, u0, s0, stats.mem_peak, st);
     cfp_free(s.buf);
     cfp_free(s.inbox);
     cfp_free(s.scratch);

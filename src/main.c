@@ -30,6 +30,7 @@ static const struct main_cmd {
     {"merge", cfp_cli_merge},
     {"report", cfp_cli_report},
     {"export", cfp_cli_export},
+    {"generate-image", cfp_cli_generate_image},
     {"help", cfp_cli_help_command},
 };
 

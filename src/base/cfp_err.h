@@ -21,6 +21,7 @@
     X(IO, "I/O error")                                                                 \
     X(NOT_FILE, "not a regular file")                                                  \
     X(TOO_BIG, "input over limit")                                                     \
+    X(MEMORY, "over the memory budget")                                                \
     X(URL, "bad URL")                                                                  \
     X(SCHEME, "unsupported URL scheme")                                                \
     X(CONNECT, "connection failed")                                                    \
@@ -36,6 +37,7 @@
     X(HDF5, "HDF5 error")                                                              \
     X(SERVER, "server error")                                                          \
     X(STOPPED, "stopped before finishing")                                             \
+    X(AGAIN, "waits for memory: try again") /* internal: never in a record */          \
     X(INTERNAL, "internal error")
 
 #define CFP_ENUM_(name, text) CFP_ERR_##name,

@@ -52,10 +52,11 @@ const char *cfp_cli_mpi_version(void);
 int cfp_cli_process(int argc, char **argv, cfp_cli_mpi_fn *mpi,
                     cfp_cli_mpi_version_fn *mpi_version);
 
-/* `cfp serve`, `cfp report`, `cfp merge`, `cfp export` and `cfp help
- * [COMMAND]`; argv[0]
- * is the command word. Each returns an exit status. */
+/* `cfp serve`, `cfp report`, `cfp merge`, `cfp export`, `cfp
+ * generate-image` and `cfp help [COMMAND]`; argv[0] is the command word.
+ * Each returns an exit status. */
 int cfp_cli_serve(int argc, char **argv);
+int cfp_cli_generate_image(int argc, char **argv);
 int cfp_cli_report(int argc, char **argv);
 int cfp_cli_merge(int argc, char **argv);
 int cfp_cli_export(int argc, char **argv);

@@ -34,6 +34,10 @@ static int push_limits(const struct cfp_cli_opts *o, char **av, int n, char bufs
     av[n++] = "--max-bytes", av[n++] = bufs[2];
     av[n++] = "--retries", av[n++] = bufs[3];
     av[n++] = "--timeout", av[n++] = bufs[4];
+    if (t->memory != CFP_MEMORY_AUTO) { /* else each rank finds its share */
+        (void)snprintf(bufs[5], 32, "%llu", (unsigned long long)t->memory);
+        av[n++] = "--memory", av[n++] = bufs[5];
+    }
     if (t->fetch.cacert)
         av[n++] = "--cacert", av[n++] = (char *)t->fetch.cacert;
     if (t->fetch.insecure)
@@ -48,7 +52,7 @@ static cfp_err spawn_multiprocessing(void *ctx, const struct cfp_run_cfg *base, 
                                      struct cfp_status *st)
 {
     const struct cfp_cli_opts *o = ctx;
-    char exe[CFP_PATH_MAX], out[CFP_PATH_MAX], ranks[24], lat[16], bufs[5][32];
+    char exe[CFP_PATH_MAX], out[CFP_PATH_MAX], ranks[24], lat[16], bufs[6][32];
     char *av[48];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     int n = 0, status = 0;

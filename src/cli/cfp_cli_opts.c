@@ -9,10 +9,11 @@
 #include <string.h>
 
 #include "engine/cfp_engine.h"
+#include "proc/cfp_png.h"
 
 #define DEFAULT_LATENCY_MS 20
 #define DEFAULT_MAX_BYTES  (256ULL * 1024 * 1024)
-#define DEFAULT_MAX_PIXELS 100000000ULL
+#define DEFAULT_MAX_PIXELS CFP_PNG_MAX_PIXELS_DEFAULT
 /* A CSV record is held whole while it is parsed: 16 MB is far beyond any
  * sane record and bounds a quote that never closes. */
 #define CFP_DEFAULT_MAX_RECORD (16u << 20)
@@ -26,7 +27,7 @@ enum {
     OPT_INSECURE, OPT_COMPARE, OPT_WORKLOAD, OPT_WORKLOADS_DIR, OPT_RANK_ENGINE, OPT_RANKS,
     OPT_NO_RANK0_WORK, OPT_RANK_TIMEOUT, OPT_LABEL, OPT_NO_REPORT, OPT_PROFILE, OPT_SHARD,
     OPT_RESUME, OPT_NO_RETRY_FAILED, OPT_GRACE, OPT_TASK_TIMEOUT, OPT_MAX_RECORD,
-    OPT_STATS_EVERY, OPT_PER_HOST
+    OPT_STATS_EVERY, OPT_PER_HOST, OPT_MEMORY
 };
 
 static const struct option longopts[] = {
@@ -73,6 +74,7 @@ static const struct option longopts[] = {
     {"max-record", required_argument, NULL, OPT_MAX_RECORD},
     {"stats-every", required_argument, NULL, OPT_STATS_EVERY},
     {"per-host-connections", required_argument, NULL, OPT_PER_HOST},
+    {"memory", required_argument, NULL, OPT_MEMORY},
     {NULL, 0, NULL, 0}};
 
 static void opts_defaults(struct cfp_cli_opts *o)
@@ -91,6 +93,7 @@ static void opts_defaults(struct cfp_cli_opts *o)
     o->run_cfg.latency_ms = DEFAULT_LATENCY_MS;
     o->run_cfg.task.max_side = 512;
     o->run_cfg.task.max_pixels = DEFAULT_MAX_PIXELS;
+    o->run_cfg.task.memory = CFP_MEMORY_AUTO;
     o->run_cfg.task.fetch.max_bytes = DEFAULT_MAX_BYTES;
     o->run_cfg.task.fetch.retries = 2;
     o->run_cfg.task.fetch.timeout_s = 30;
@@ -140,6 +143,8 @@ static bool opt_limit(struct cfp_cli_opts *o, int c, const char *arg)
         return cfp_cli_u64("--max-pixels", arg, 1, 1ULL << 40, false, &t->max_pixels);
     case OPT_MAX_BYTES:
         return cfp_cli_u64("--max-bytes", arg, 1, 64ULL << 30, true, &t->fetch.max_bytes);
+    case OPT_MEMORY:
+        return cfp_cli_u64("--memory", arg, 0, 1ULL << 50, true, &t->memory);
     case OPT_MAX_RECORD:
         U64_OR_FAIL("--max-record", 16, 1ULL << 30, true);
         t->max_record = (size_t)v;

@@ -12,8 +12,9 @@ static const char usage_text[] =
     "       cfp report RESULTS.h5 [-o FILE]\n"
     "       cfp merge [--report FILE] OUT.h5 IN.h5...   one run from the shards' runs\n"
     "       cfp export RESULTS.h5 [--status failed] [--columns url]   task rows as text\n"
+    "       cfp generate-image --size WxH -o FILE [...]   one huge PNG, streamed\n"
     "       cfp help [COMMAND]            the help of one command (serve, report, merge,\n"
-    "                                     export)\n"
+    "                                     export, generate-image)\n"
     "\n"
     "Dataset:\n"
     "  -g, --generate-dataset   write a deterministic test dataset, then run --mode if given\n"
@@ -46,7 +47,10 @@ static const char usage_text[] =
     "  -r, --results FILE.h5    HDF5 results, appended (default " CFP_CLI_PROCESSED "/results.h5)\n"
     "      --report FILE        text report (default beside results: r1.h5 -> r1.report.txt)\n"
     "      --max-side PX        longest side of output images (default 512)\n"
-    "      --max-pixels P       refuse larger images (default 100000000)\n"
+    "      --max-pixels P       refuse larger images: a bomb limit (default 4294967296)\n"
+    "      --memory SIZE        memory budget for images, K/M/G suffix, 0 = none (default:\n"
+    "                           the cgroup's limit, Slurm's --mem, or 80% of MemAvailable,\n"
+    "                           the smallest; under MPI shared among a node's ranks)\n"
     "      --max-bytes B        refuse larger downloads, K/M/G suffix (default 256M)\n"
     "      --retries N          retries of transient failures (default 2)\n"
     "      --timeout S          connect and stall timeout in seconds (default 30)\n"
@@ -129,17 +133,35 @@ static const char export_text[] =
     "\n"
     "Example: cfp export data/processed/results.h5 --status failed --columns url > again.txt\n";
 
+static const char image_text[] =
+    "Usage: cfp generate-image --size WxH -o FILE [OPTIONS]\n"
+    "Write one photo-like PNG of any size, row by row (memory: a few rows); the\n"
+    "bytes are a pure function of the options.\n"
+    "\n"
+    "      --size WxH       width x height, each 1..2147483647 (required)\n"
+    "  -o, --output FILE    the PNG (required); written to a temporary name, renamed\n"
+    "      --seed N         picture seed (default 42)\n"
+    "      --color C        gray, gray-alpha, rgb or rgba, 8-bit (default rgb)\n"
+    "      --interlace      Adam7\n"
+    "      --noise N        fine noise, +-N levels (default 3; 0: smooth, compresses well)\n"
+    "      --zlib-level N   0..9 (default 1)\n"
+    "  -q, --quiet          no progress line and no summary\n"
+    "  -h, --help           this help\n"
+    "\n"
+    "Example: cfp generate-image --size 40000x25000 -o data/bench/1gp.png\n";
+
 static const char help_text[] =
     "Usage: cfp help [COMMAND]\n"
-    "Print the help of COMMAND (serve, report, merge, export, help); without one, the\n"
-    "help of cfp itself (cfp --help).\n"
+    "Print the help of COMMAND (serve, report, merge, export, generate-image, help);\n"
+    "without one, the help of cfp itself (cfp --help).\n"
     "\n"
     "Example: cfp help serve\n";
 
 /* The subcommands' words (as main.c dispatches them) and their help. */
-static const char *const cmd_words[] = {"serve", "report", "merge", "export", "help", NULL};
-static const char *const cmd_texts[] = {serve_text, report_text, merge_text, export_text,
-                                        help_text};
+static const char *const cmd_words[] = {"serve", "report", "merge", "export", "generate-image",
+                                        "help", NULL};
+static const char *const cmd_texts[] = {serve_text,  report_text, merge_text,
+                                        export_text, image_text,  help_text};
 
 int cfp_cli_help(void)
 {
@@ -177,7 +199,7 @@ int cfp_cli_help_command(int argc, char **argv)
     near = cfp_cli_closest(argv[1], cmd_words);
     fprintf(stderr,
             "cfp: help: no command '%s'%s%s%s; the commands are serve, report, merge, "
-            "export and help\n",
+            "export, generate-image and help\n",
             argv[1], near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
     return CFP_EXIT_USAGE;
 }
@@ -189,6 +211,7 @@ int cfp_cli_unknown_command(const char *word)
     if (near)
         return cfp_cli_usage_error("unknown command '%s'; did you mean '%s'?", word, near);
     return cfp_cli_usage_error("unknown command '%s' (the commands are serve, report, merge, "
-                               "export and help; the processing command takes options only)",
+                               "export, generate-image and help; the processing command takes "
+                               "options only)",
                                word);
 }

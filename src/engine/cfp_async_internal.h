@@ -12,6 +12,13 @@
  *   thread (a blocking open would stall every transfer). It goes to the
  *   pool as a job with `local` set, and a pool thread runs it whole
  *   (cfp_task_run), reading the file in chunks like the other engines.
+ *   So does an image the loop finds, from its header, must be decoded as
+ *   it arrives (cfp_proc.h): its transfer is stopped and a pool thread
+ *   fetches it again, decoding as the bytes come (cost: one request).
+ * - Memory (cfp_budget.h): a body the loop buffers whole is parked when its
+ *   header is in; when the budget has no room the transfer is paused
+ *   (curl's CURL_WRITEFUNC_PAUSE) and resumed when a pool thread gives
+ *   memory back (the budget's release hook wakes the loop).
  * A job crosses from the loop to the pool by value through the queue (whose
  * mutex orders the loop's writes before the pool's reads); the body buffer
  * it points to moves with it and is freed by the pool thread. */
@@ -41,7 +48,9 @@ struct cfp_async_job {
     struct cfp_buf body;
     char content_type[CFP_ASYNC_CT_MAX]; /* "" when none */
     bool process;                        /* true: the body is to be processed; false: rec failed */
-    bool local;                          /* file://: the pool thread runs the whole task */
+    bool local;                          /* file:// or an image to stream: the pool thread runs
+                                            the whole task (cfp_task_run) */
+    struct cfp_budget_hold hold;         /* the body's memory charge (parked by the loop) */
 };
 
 /* State shared by the loop and the pool. */

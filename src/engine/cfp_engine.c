@@ -6,6 +6,10 @@
 #include "base/cfp_cpus.h"
 #include "base/cfp_scratch.h"
 #include "engine/cfp_engine_internal.h"
+#include "task/cfp_budget.h"
+
+/* Image bodies buffered ahead of the cores, per core slot (cfp_budget.h). */
+#define PARK_PER_CORE ((uint64_t)4 << 20)
 
 static const char *const mode_names[CFP_MODE_COUNT_] = {"sequential", "threading", "async", "mpi"};
 
@@ -90,9 +94,17 @@ cfp_err cfp_engine_run(enum cfp_mode mode, const struct cfp_engine_opts *eo,
                        struct cfp_sink *sink, struct cfp_engine_stats *stats,
                        struct cfp_status *st)
 {
+    struct cfp_task_cfg bcfg = *cfg;
+    struct cfp_budget *budget = NULL;
     cfp_err err;
 
     memset(stats, 0, sizeof(*stats));
+    /* Image bodies read ahead of the cores: PARK_PER_CORE bytes per core
+     * slot, whatever the budget (cfp_budget.h). */
+    if (cfp_budget_new(cfg->memory, (uint64_t)PARK_PER_CORE * (uint64_t)eo->cpu_slots, &budget))
+        return cfp_status_set(st, CFP_ERR_NOMEM, "memory budget: out of memory");
+    bcfg.budget = budget;
+    cfg = &bcfg;
     switch (mode) {
     case CFP_MODE_SEQUENTIAL: {
         /* One task at a time, in list order: the baseline every other
@@ -110,9 +122,13 @@ cfp_err cfp_engine_run(enum cfp_mode mode, const struct cfp_engine_opts *eo,
         err = cfp_engine_run_async(eo, cfg, src, sink, stats, st);
         break;
     default:
-        return cfp_status_set(st, CFP_ERR_USAGE, "mode '%s' is not available in this build",
-                              cfp_mode_name(mode));
+        err = cfp_status_set(st, CFP_ERR_USAGE, "mode '%s' is not available in this build",
+                             cfp_mode_name(mode));
+        break;
     }
+    stats->mem_budget = cfg->memory;
+    stats->mem_peak = cfp_budget_peak(budget);
+    cfp_budget_free(&budget);
     /* Every worker is done: the image buffers kept for reuse go back to
      * the system, so a run leaves nothing mapped (and --compare's modes
      * each start from nothing, as they would alone). */

@@ -55,7 +55,8 @@ static void job_run(const struct cfp_task_cfg *cfg, struct cfp_async_job *j)
     const unsigned char *body = j->body.data ? j->body.data : empty;
 
     if (j->process)
-        cfp_task_process_whole(cfg, &j->task, j->content_type, body, j->body.len, &j->rec);
+        cfp_task_process_whole(cfg, &j->task, j->content_type, body, j->body.len, &j->hold,
+                               &j->rec);
     else if (j->body.len > 0)
         failed_kind(cfg, j);
 }
@@ -81,6 +82,7 @@ static void local_run(struct cfp_async_pool *p, int id, struct cfp_worker **w,
         cfp_task_fail(&j->rec, &st);
         return;
     }
+    cfp_worker_set_cpu_held(*w, true); /* a pool thread is a core: no gate */
     cfp_task_run(*w, &j->task, &j->rec);
 }
 
@@ -124,6 +126,7 @@ static void lane_run(void *ctx, struct cfp_watch_lane *lane, int id)
         } else if (j.local) {
             cfp_record_init(&j.rec, &j.task); /* dropped by deliver(): the run failed */
         }
+        cfp_budget_release(p->cfg->budget, &j.hold); /* a job not processed */
         cfp_buf_free(&j.body);
         j.rec.worker = id;
         deliver(p, &j.rec);

@@ -21,6 +21,7 @@
 #include "base/cfp_clock.h"
 #include "base/cfp_log.h"
 #include "base/cfp_mem.h"
+#include "proc/cfp_png.h"
 #include "task/cfp_proc.h"
 #include "base/cfp_stop.h"
 
@@ -40,7 +41,12 @@ struct slot {
     struct cfp_status sink_st;   /* message of a body-sink failure */
     struct cfp_async_job job;    /* the task, its record and its body */
     double due;                  /* SLOT_RETRY: start of the next attempt (cfp_now clock) */
+    int64_t announced;           /* the body's announced size, -1 if none */
+    bool planned;                /* the image header was read and planned */
+    bool redo;                   /* stopped to be fetched again on a pool thread */
     struct slot *next;           /* link in the free, retry or handoff list */
+    struct slot *next_paused;    /* link in the paused list */
+    struct cfp_async_loop *l;    /* the loop (for the body sink) */
 };
 
 struct cfp_async_loop {
@@ -53,6 +59,8 @@ struct cfp_async_loop {
     struct slot *free;                   /* given back slots, handles ready for reuse */
     struct slot *retry;                  /* unordered; at most cap long, scanned linearly */
     struct slot *handoff, *handoff_tail; /* FIFO of finished jobs not yet in the queue */
+    struct slot *paused;                 /* transfers paused for memory */
+    atomic_bool mem_freed;               /* a pool thread gave memory back (its hook) */
     bool src_done, stopping;
 };
 
@@ -68,7 +76,46 @@ static cfp_err body_begin(void *ctx, const char *content_type, int64_t size)
                               s->job.task.url, cfp_strerror(CFP_ERR_NOMEM));
     (void)snprintf(s->job.content_type, sizeof(s->job.content_type), "%s",
                    content_type ? content_type : "");
+    s->announced = size;
     return CFP_ERR_OK;
+}
+
+/* The first CFP_PNG_HEAD_LEN bytes of a PNG body are in (the buffer's and
+ * then data's): plan it. A streamed image is stopped, to be redone on a
+ * pool thread; a whole body is parked, or the transfer paused
+ * (CFP_ERR_AGAIN, nothing consumed) until memory is given back. */
+static cfp_err body_plan(struct slot *s, const unsigned char *data, size_t n)
+{
+    const struct cfp_task_cfg *cfg = s->l->p->cfg;
+    unsigned char head[CFP_PNG_HEAD_LEN];
+    size_t have = s->job.body.len;
+    struct cfp_img_plan plan;
+    cfp_err err;
+
+    memcpy(head, s->job.body.data, have);
+    memcpy(head + have, data, sizeof(head) - have);
+    (void)n;
+    if (!cfp_png_sniff(head, sizeof(head))) {
+        s->planned = true; /* not a PNG: the type check decides */
+        return CFP_ERR_OK;
+    }
+    cfp_proc_plan_image(head, sizeof(head), s->announced, cfg->max_side, &plan);
+    if (plan.stream) {
+        s->redo = true;
+        return cfp_status_set(&s->sink_st, CFP_ERR_STOPPED, "GET %s: to be streamed",
+                              s->job.task.url);
+    }
+    err = cfp_budget_check(cfg->budget, plan.body + plan.need, &s->sink_st);
+    if (!err && plan.body > s->job.hold.parked)
+        err = cfp_budget_park(cfg->budget, &s->job.hold, plan.body - s->job.hold.parked, false,
+                              &s->sink_st);
+    if (err == CFP_ERR_AGAIN) {
+        s->next_paused = s->l->paused;
+        s->l->paused = s;
+        return err;
+    }
+    s->planned = !err;
+    return err;
 }
 
 static cfp_err body_data(void *ctx, const void *data, size_t n)
@@ -77,7 +124,14 @@ static cfp_err body_data(void *ctx, const void *data, size_t n)
     /* The fetch layer stops the transfer at --max-bytes before calling us,
      * and the buffer's limit is the same, so only NOMEM is expected here. */
     size_t before = s->job.body.len;
-    cfp_err err = cfp_buf_append(&s->job.body, data, n);
+    cfp_err err;
+
+    if (!s->planned && before < CFP_PNG_HEAD_LEN && before + n >= CFP_PNG_HEAD_LEN) {
+        err = body_plan(s, data, n);
+        if (err)
+            return err;
+    }
+    err = cfp_buf_append(&s->job.body, data, n);
 
     if (err)
         return cfp_status_set(&s->sink_st, err, "GET %s: body buffer: %s", s->job.task.url,
@@ -96,6 +150,7 @@ static void body_reset(void *ctx)
 
     cfp_buf_reset(&s->job.body);
     s->job.content_type[0] = '\0';
+    s->planned = false; /* the parked charge stays: the retry needs the same */
 }
 
 /* ---- slots ------------------------------------------------------------- */
@@ -141,13 +196,18 @@ static struct slot *slot_get(struct cfp_async_loop *l)
     s->job.content_type[0] = '\0';
     s->job.process = false;
     s->job.local = false;
+    s->job.hold = (struct cfp_budget_hold){0, 0};
+    s->announced = -1;
+    s->planned = s->redo = false;
+    s->l = l;
     l->active++;
     return s;
 }
 
-/* Gives s back; its body, if still owned, is freed. */
+/* Gives s back; its body and memory charge, if still owned, are freed. */
 static void slot_put(struct cfp_async_loop *l, struct slot *s)
 {
+    cfp_budget_release(l->p->cfg->budget, &s->job.hold);
     cfp_buf_free(&s->job.body);
     s->state = SLOT_FREE;
     s->next = l->free;
@@ -180,8 +240,9 @@ static void handoff_drain(struct cfp_async_loop *l)
         l->handoff = s->next;
         if (!l->handoff)
             l->handoff_tail = NULL;
-        /* The queue holds the job now, body pointer included. */
+        /* The queue holds the job now, body pointer and charge included. */
         cfp_buf_init(&s->job.body, 0);
+        s->job.hold = (struct cfp_budget_hold){0, 0};
         slot_put(l, s);
     }
 }
@@ -208,6 +269,15 @@ static void xfer_finished(struct cfp_async_loop *l, struct slot *s, cfp_err err,
     r->attempts = s->res.attempts;
     r->bytes_in = s->res.bytes;
     r->t_fetch = t_fetch > 0 ? t_fetch : 0;
+    if (s->redo) {
+        /* An image to stream: a pool thread runs the task again, whole. */
+        cfp_budget_release(l->p->cfg->budget, &s->job.hold);
+        cfp_buf_free(&s->job.body);
+        s->res = (struct cfp_fetch_result){0, 0, 0};
+        s->job.local = true;
+        handoff_add(l, s);
+        return;
+    }
     if (err) {
         task_failed(l, s, s->x.sink_err ? &s->sink_st : why);
         return;
@@ -271,6 +341,16 @@ static bool task_start(struct cfp_async_loop *l)
     return true;
 }
 
+/* Takes s off the paused list (its transfer ended while paused). */
+static void paused_remove(struct cfp_async_loop *l, struct slot *s)
+{
+    for (struct slot **pp = &l->paused; *pp; pp = &(*pp)->next_paused)
+        if (*pp == s) {
+            *pp = s->next_paused;
+            return;
+        }
+}
+
 /* Judges the attempt that just ended on s: retry later, or finish. */
 static void xfer_done(struct cfp_async_loop *l, struct slot *s, CURLcode rc)
 {
@@ -280,6 +360,8 @@ static void xfer_done(struct cfp_async_loop *l, struct slot *s, CURLcode rc)
     cfp_err err;
 
     cfp_status_clear(&st);
+    if (s->x.paused)
+        paused_remove(l, s);
     err = cfp_fetch_xfer_done(&s->x, s->job.task.url, rc, &transient, &s->res, &st);
     if (err && transient && s->res.attempts <= fc->retries && cfp_stop_requested()) {
         cfp_status_clear(&st); /* a retry would outlive the stop: abandon */
@@ -383,7 +465,7 @@ static void loop_abort(struct cfp_async_loop *l)
             curl_multi_remove_handle(l->multi, s->h);
         slot_put(l, s);
     }
-    l->retry = l->handoff = l->handoff_tail = NULL;
+    l->retry = l->handoff = l->handoff_tail = l->paused = NULL;
 }
 
 /* How long curl_multi_poll may sleep: until the next retry is due. */
@@ -398,6 +480,31 @@ static int poll_timeout_ms(const struct cfp_async_loop *l)
     return wait <= 0 ? 0 : (int)(wait * 1000.0) + 1;
 }
 
+/* Memory was given back: every paused transfer offers its bytes again
+ * (body_plan pauses those that still do not fit). */
+static void paused_resume(struct cfp_async_loop *l)
+{
+    struct slot *s = l->paused;
+
+    if (!s || !atomic_exchange(&l->mem_freed, false))
+        return;
+    l->paused = NULL;
+    for (struct slot *next; s; s = next) {
+        next = s->next_paused;
+        s->x.paused = false;
+        (void)curl_easy_pause(s->h, CURLPAUSE_CONT);
+    }
+}
+
+/* The budget's release hook, on a pool thread. */
+static void mem_freed(void *ctx)
+{
+    struct cfp_async_loop *l = ctx;
+
+    atomic_store(&l->mem_freed, true);
+    curl_multi_wakeup(l->multi);
+}
+
 /* One round: start what can start, drive the transfers, then sleep until
  * something happens. False when the loop is over. */
 static bool loop_step(struct cfp_async_loop *l)
@@ -409,6 +516,7 @@ static bool loop_step(struct cfp_async_loop *l)
         l->stopping = true; /* from the pool (sink), or recorded by this thread */
     if (!l->stopping) {
         handoff_drain(l);
+        paused_resume(l);
         retries_start(l);
         tasks_start(l);
     }
@@ -461,6 +569,9 @@ cfp_err cfp_async_loop_new(struct cfp_async_pool *p, int concurrency, int per_ho
     l->p = p;
     l->src = src;
     l->cap = concurrency;
+    atomic_init(&l->mem_freed, false);
+    if (p->cfg->budget)
+        cfp_budget_on_release(p->cfg->budget, mem_freed, l);
     p->multi = l->multi;
     *out = l;
     return CFP_ERR_OK;
@@ -477,6 +588,7 @@ void cfp_async_loop_free(struct cfp_async_loop **pl)
     for (int i = 0; i < l->used; i++) {
         if (l->slots[i].state == SLOT_XFER)
             curl_multi_remove_handle(l->multi, l->slots[i].h);
+        cfp_budget_release(l->p->cfg->budget, &l->slots[i].job.hold);
         cfp_buf_free(&l->slots[i].job.body);
         curl_easy_cleanup(l->slots[i].h);
     }

@@ -49,6 +49,8 @@ struct cfp_engine_opts {
  * (after a stop) or failed (a timeout). */
 struct cfp_engine_stats {
     int64_t tasks, ok, failed, bytes_in, bytes_out, abandoned, stuck;
+    uint64_t mem_budget; /* the memory budget of the run (cfp_budget.h); 0 = none */
+    uint64_t mem_peak;   /* the most image memory charged to it at once */
 };
 
 /* Adds r to the counts in s. Not thread-safe: callers serialise (engines

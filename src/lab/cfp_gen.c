@@ -76,9 +76,7 @@ static cfp_err make_dirs(const char *path, struct cfp_status *st)
     return cfp_mkdirs(path, st);
 }
 
-/* Flushes and closes f (always closed), turning any stream error into an
- * IO error naming path. */
-static cfp_err close_checked(FILE *f, const char *path, struct cfp_status *st)
+cfp_err cfp_gen_close_checked(FILE *f, const char *path, struct cfp_status *st)
 {
     int bad = fflush(f) != 0 || ferror(f);
     int saved = errno;
@@ -93,11 +91,10 @@ static cfp_err close_checked(FILE *f, const char *path, struct cfp_status *st)
     return CFP_ERR_OK;
 }
 
-/* Opens a fresh temporary file in dir; its name goes to tmp. mkstemp, not a
- * fixed name, so that two generators writing into one directory never write
- * into the same temporary file. */
-static cfp_err open_temp(const char *dir, char *tmp, size_t tmpsz, FILE **out,
-                         struct cfp_status *st)
+/* mkstemp, not a fixed name, so that two generators writing into one
+ * directory never write into the same temporary file. */
+cfp_err cfp_gen_open_temp(const char *dir, char *tmp, size_t tmpsz, FILE **out,
+                          struct cfp_status *st)
 {
     int fd, n = snprintf(tmp, tmpsz, "%s/.cfp-gen-XXXXXX", dir);
 
@@ -130,7 +127,7 @@ static cfp_err write_one(const char *dir, const struct gen_kind *k, unsigned ind
 
     if (n < 0 || (size_t)n >= sizeof(final))
         return cfp_status_set(st, CFP_ERR_USAGE, "%s: path too long", dir);
-    err = open_temp(dir, tmp, sizeof(tmp), &f, st);
+    err = cfp_gen_open_temp(dir, tmp, sizeof(tmp), &f, st);
     if (err)
         return err;
     /* Larger than stdio's default: fewer write(2) calls for multi-MB files. */
@@ -140,7 +137,7 @@ static cfp_err write_one(const char *dir, const struct gen_kind *k, unsigned ind
         fclose(f);
         goto out_unlink;
     }
-    err = close_checked(f, final, st);
+    err = cfp_gen_close_checked(f, final, st);
     if (err)
         goto out_unlink;
     if (rename(tmp, final) != 0) {

@@ -10,6 +10,7 @@
 #ifndef CFP_GEN_H
 #define CFP_GEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/cfp_err.h"
@@ -56,5 +57,53 @@ typedef void (*cfp_gen_progress_fn)(void *ctx, unsigned done, unsigned total);
  * and cause in st (st may be NULL). Files completed before a failure stay. */
 cfp_err cfp_gen_dataset(const struct cfp_gen_opts *o, cfp_gen_progress_fn progress, void *pctx,
                         struct cfp_status *st);
+
+/* One huge photo-like PNG, streamed (cfp_gen_big.c, `cfp generate-image`):
+ * the dataset's scene (gradients, shapes, texture, fine noise) at any size
+ * PNG allows, written row by row, so memory is a few rows, O(width), and
+ * never depends on the height: 40000x25000 (1 GP) takes a few MB. */
+
+/* Colour types of the image, all 8-bit. */
+enum cfp_gen_color {
+    CFP_GEN_GRAY = 0,
+    CFP_GEN_GRAY_ALPHA,
+    CFP_GEN_RGB,
+    CFP_GEN_RGBA,
+};
+
+#define CFP_GEN_BIG_SIDE_MAX      0x7fffffffu /* PNG's limit: 2^31 - 1 */
+#define CFP_GEN_BIG_NOISE_MAX     255u
+#define CFP_GEN_BIG_DEFAULT_NOISE 3u /* +-3 levels: like a camera's sensor noise */
+#define CFP_GEN_BIG_DEFAULT_LEVEL 1  /* zlib level: noise barely compresses anyway */
+
+struct cfp_gen_big_opts {
+    const char *path;       /* the PNG; its directory must exist */
+    uint32_t width, height; /* 1..CFP_GEN_BIG_SIDE_MAX each */
+    uint64_t seed;
+    enum cfp_gen_color color;
+    bool interlace; /* Adam7 */
+    unsigned noise; /* fine noise, +-noise levels of 8 bits (0..255); 0: smooth */
+    int zlevel;     /* zlib level 0..9 */
+};
+
+/* Called on the generating thread after each row libpng takes, with the
+ * rows done and the total (height, times 7 with Adam7: libpng takes every
+ * row once per pass). */
+typedef void (*cfp_gen_big_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+/* Writes the image o describes to o->path, through a temporary file in the
+ * same directory renamed into place (an existing file is replaced; a
+ * failure leaves none). The bytes are a pure function of *o except path
+ * (and of the zlib build, like the dataset's); the pixels do not depend on
+ * color, interlace or zlevel: gray is the luma of the RGB picture.
+ * progress may be NULL; pctx is passed to it unchanged.
+ * Returns CFP_ERR_OK, or CFP_ERR_USAGE (an option out of range),
+ * CFP_ERR_TOO_BIG (a row too large to address), CFP_ERR_NOMEM,
+ * CFP_ERR_IO (cannot create, write or rename the file),
+ * CFP_ERR_PNG_ENCODE, or CFP_ERR_STOPPED (a stop was requested, cfp_stop.h:
+ * checked before each row), with a message naming the path and cause in st
+ * (st may be NULL). */
+cfp_err cfp_gen_big_png(const struct cfp_gen_big_opts *o, cfp_gen_big_progress_fn progress,
+                        void *pctx, struct cfp_status *st);
 
 #endif

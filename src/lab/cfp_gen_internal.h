@@ -1,7 +1,8 @@
 /* cfp_gen_internal.h - private interface between the parts of the dataset
  * generator: cfp_gen.c (directory, temp files, order), cfp_gen_png.c and
  * cfp_gen_scene.c (images), cfp_gen_words.c (vocabulary), cfp_gen_text.c and
- * cfp_gen_csv.c. Not for use outside cfp_gen_*.c. */
+ * cfp_gen_csv.c; cfp_gen_big.c (one huge image) shares the scene and the
+ * temp files. Not for use outside cfp_gen_*.c. */
 #ifndef CFP_GEN_INTERNAL_H
 #define CFP_GEN_INTERNAL_H
 
@@ -27,6 +28,7 @@ enum cfp_gen_stream {
     CFP_GEN_STREAM_TEXT = 2,
     CFP_GEN_STREAM_CSV = 3,
     CFP_GEN_STREAM_VOCAB = 4,
+    CFP_GEN_STREAM_BIG = 5, /* cfp_gen_big.c: index 0 */
 };
 
 /* Writes file number index of its kind to f (opened for writing by the
@@ -39,6 +41,16 @@ cfp_err cfp_gen_text_file(FILE *f, uint64_t seed, unsigned index, enum cfp_gen_p
                           struct cfp_status *st);
 cfp_err cfp_gen_csv_file(FILE *f, uint64_t seed, unsigned index, enum cfp_gen_profile profile,
                          struct cfp_status *st);
+
+/* Opens a fresh temporary file "DIR/.cfp-gen-XXXXXX" (mode 0644) for
+ * writing; its name goes to tmp (tmpsz bytes). The caller renames or
+ * unlinks it. CFP_ERR_USAGE (path too long) or CFP_ERR_IO, message in st. */
+cfp_err cfp_gen_open_temp(const char *dir, char *tmp, size_t tmpsz, FILE **out,
+                          struct cfp_status *st);
+
+/* Flushes and closes f (always closed), turning any stream error into
+ * CFP_ERR_IO with a message naming path. */
+cfp_err cfp_gen_close_checked(FILE *f, const char *path, struct cfp_status *st);
 
 /* Position of file index in a cycle of 10 "strata": within each run of ten
  * consecutive indices every value 0..9 occurs once, index 0 gets 0, and the
@@ -76,13 +88,17 @@ const char *cfp_gen_multibyte_word(struct cfp_rng *r);
  * rings, ellipses, thick lines, checkerboards), a smooth value-noise texture
  * and fine per-pixel noise, rendered row by row in 16-bit RGBA. Any row can
  * be rendered in any order with the same result (noise is hashed from the
- * pixel position), so a writer can stream rows. Opaque. */
+ * pixel position), so a writer can stream rows. Memory is O(w), whatever h:
+ * the texture's random grid is drawn two rows at a time as rendering moves
+ * down; going back up draws it again from its start (cheap: one number per
+ * cell-by-cell block), so render top to bottom, once per Adam7 pass. Opaque. */
 struct cfp_gen_scene;
 
-/* Builds a scene of w x h pixels (both >= 1) from r's next numbers; fine
- * noise of +-noise_amp in 16-bit units (0: none). Caller frees with
- * cfp_gen_scene_free(). CFP_ERR_NOMEM or CFP_ERR_TOO_BIG (w*h over
- * 2^26). */
+/* Builds a scene of w x h pixels (both 1..2^31 - 1) from r's next numbers;
+ * fine noise of +-noise_amp in 16-bit units (0: none). The texture grid's
+ * numbers come after those r has given when this returns, from a copy of r:
+ * r is not advanced past them. Caller frees with cfp_gen_scene_free().
+ * CFP_ERR_NOMEM or CFP_ERR_TOO_BIG (a side over 2^31 - 1). */
 cfp_err cfp_gen_scene_new(struct cfp_gen_scene **out, struct cfp_rng *r, uint32_t w, uint32_t h,
                           unsigned noise_amp);
 

@@ -454,6 +454,7 @@ bool cfp_png_peek(const unsigned char *buf, size_t len, struct cfp_png_header *h
     d = h->depth = buf[24];
     t = h->color_type = buf[25];
     h->interlaced = buf[28] == 1;
+    h->channels = 0;
     if (h->width == 0 || h->height == 0 || h->width > PNG_UINT_31_MAX ||
         h->height > PNG_UINT_31_MAX || buf[28] > 1)
         return false;
@@ -483,7 +484,7 @@ uint64_t cfp_png_need(const struct cfp_png_header *h, uint32_t max_side, bool st
     static const int samples[7] = {1, 0, 3, 1, 2, 0, 4};
     /* Channels after the transforms; a tRNS chunk may add alpha. */
     static const int chans[7] = {2, 0, 4, 4, 2, 0, 4};
-    uint64_t w = h->width, ch = (uint64_t)chans[h->color_type & 7];
+    uint64_t w = h->width, ch = (uint64_t)(h->channels ? h->channels : chans[h->color_type & 7]);
     uint64_t px16 = ch * (h->depth == 16 ? 2 : 1); /* libpng's widest pixel */
     uint64_t raw_row = (w * (uint64_t)samples[h->color_type & 7] * (uint64_t)h->depth + 7) / 8 + 1;
     uint64_t need = NEED_FIXED;

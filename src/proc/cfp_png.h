@@ -80,6 +80,8 @@ struct cfp_png_header {
     int depth;      /* 1, 2, 4, 8, 16 */
     int color_type; /* 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA */
     bool interlaced;
+    int channels;   /* after the transforms, once known (a tRNS chunk adds
+                       alpha); 0 = not yet: cfp_png_need assumes the most */
 };
 
 /* Bytes of the file cfp_png_peek() needs: signature, IHDR, its CRC. */
@@ -100,12 +102,17 @@ uint64_t cfp_png_need(const struct cfp_png_header *h, uint32_t max_side, bool st
 
 struct cfp_png_stream;
 
+/* Called once the chunks before the image data are read, when the exact
+ * memory of the decode is known (cfp_png_need with the real channels),
+ * before it is allocated: an error refuses the image (its message in st). */
+typedef cfp_err (*cfp_png_admit_fn)(void *ctx, uint64_t need, struct cfp_status *st);
+
 /* Starts a streaming decode; o, wr, wctx and info as for
- * cfp_png_process(), and o and info must outlive the stream. On success
- * *out owns the stream (free with cfp_png_stream_free). */
+ * cfp_png_process(), and o and info must outlive the stream. admit may be
+ * NULL. On success *out owns the stream (free with cfp_png_stream_free). */
 cfp_err cfp_png_stream_new(const struct cfp_png_opts *o, cfp_write_fn wr, void *wctx,
-                           struct cfp_png_info *info, struct cfp_png_stream **out,
-                           struct cfp_status *st);
+                           struct cfp_png_info *info, cfp_png_admit_fn admit, void *actx,
+                           struct cfp_png_stream **out, struct cfp_status *st);
 
 /* Feeds the next n bytes of the file. Returns the same errors as
  * cfp_png_process() as soon as they are known (the stream is then dead:

@@ -24,6 +24,8 @@ struct cfp_png_stream {
     const struct cfp_png_opts *o;
     struct cfp_png_info *info;
     struct cfp_status *st; /* the status of the feed in progress */
+    cfp_png_admit_fn admit;
+    void *actx;
     cfp_err err;           /* sticky: the first failure */
     bool header;           /* the header callback ran */
     bool ended;            /* IEND was read */
@@ -56,6 +58,12 @@ static void PNGCBAPI on_header(png_structp png, png_infop info)
         stream_fail(s, err);
     cfp_png_set_transforms(d); /* png_read_update_info starts the rows */
     err = cfp_png_check_layout(d, &ch, s->st);
+    if (!err && s->admit) {
+        struct cfp_png_header h = {d->w, d->h, 8, 0, d->passes > 1, ch};
+
+        h.color_type = png_get_color_type(png, d->info);
+        err = s->admit(s->actx, cfp_png_need(&h, s->o->max_side, true), s->st);
+    }
     if (!err)
         err = cfp_png_alloc_buffers(d, ch, s->st);
     if (err)
@@ -118,8 +126,8 @@ static cfp_err stream_setup(struct cfp_png_stream *s)
 }
 
 cfp_err cfp_png_stream_new(const struct cfp_png_opts *o, cfp_write_fn wr, void *wctx,
-                           struct cfp_png_info *info, struct cfp_png_stream **out,
-                           struct cfp_status *st)
+                           struct cfp_png_info *info, cfp_png_admit_fn admit, void *actx,
+                           struct cfp_png_stream **out, struct cfp_status *st)
 {
     struct cfp_png_stream *s;
     cfp_err err;
@@ -136,6 +144,8 @@ cfp_err cfp_png_stream_new(const struct cfp_png_opts *o, cfp_write_fn wr, void *
     s->o = o;
     s->info = info;
     s->st = st;
+    s->admit = admit;
+    s->actx = actx;
     err = cfp_png_decoder_create(&s->c, &s->d, st);
     if (!err)
         err = stream_setup(s);

@@ -57,6 +57,13 @@ struct cfp_run_info {
      * "cgroup" or "online" (rank 0's under MPI); "" when unknown. */
     int32_t cpus;
     char cpus_source[16];
+    /* The memory budget (cfp_budget.h) in bytes, 0 = none (or files written
+     * before the attribute); under MPI the sum of the ranks' shares.
+     * memory_source: "given" (--memory), "cgroup", "slurm", "available",
+     * "none". memory_peak: the most image memory charged at once (under
+     * MPI, the largest of a rank's). */
+    int64_t memory_budget, memory_peak;
+    char memory_source[16];
     double wall_s, cpu_user_s, cpu_sys_s;
     int64_t peak_rss_kb, tasks, ok, failed, bytes_in, bytes_out;
 };

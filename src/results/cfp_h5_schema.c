@@ -33,6 +33,8 @@ const struct cfp_h5_attr cfp_h5__run_attrs[] = {
     ATTR(failed, CFP_H5_I64),      ATTR(bytes_in, CFP_H5_I64),   ATTR(bytes_out, CFP_H5_I64),
     ATTR(input_sha256, CFP_H5_STR), ATTR(shard, CFP_H5_STR),     ATTR(sessions, CFP_H5_I32),
     ATTR(cpus, CFP_H5_I32),        ATTR(cpus_source, CFP_H5_STR),
+    ATTR(memory_budget, CFP_H5_I64), ATTR(memory_peak, CFP_H5_I64),
+    ATTR(memory_source, CFP_H5_STR),
 };
 const size_t cfp_h5__run_attr_count = sizeof(cfp_h5__run_attrs) / sizeof(cfp_h5__run_attrs[0]);
 

@@ -12,6 +12,7 @@
 
 #include "base/cfp_clock.h"
 #include "base/cfp_cpus.h"
+#include "base/cfp_memlimit.h"
 #include "results/cfp_h5.h"
 #include "base/cfp_log.h"
 #include "base/cfp_mem.h"
@@ -198,6 +199,9 @@ static void fill_info(const struct cfp_run_cfg *cfg, struct cfp_run_info *info)
     info->cpus = cfg->cpus > 0 ? cfg->cpus : cfp_cpus_count();
     (void)snprintf(info->cpus_source, sizeof(info->cpus_source), "%s",
                    cfp_cpus_source_name(cfp_cpus_get()->source));
+    info->memory_budget = (int64_t)(cfg->memory_total ? cfg->memory_total : cfg->task.memory);
+    (void)snprintf(info->memory_source, sizeof(info->memory_source), "%s",
+                   cfg->memory_source ? cfg->memory_source : "given");
     if (cfg->shard_n > 0)
         (void)snprintf(info->shard, sizeof(info->shard), "%d/%d", cfg->shard_k, cfg->shard_n);
 }
@@ -293,6 +297,8 @@ static void measure_info(const struct cfp_run_ctx *ctx, const struct cfp_engine_
     info->cpu_user_s += u1 - ctx->u0 + ctx->other_user_s;
     info->cpu_sys_s += s1 - ctx->s0 + ctx->other_sys_s;
     info->peak_rss_kb = rss > info->peak_rss_kb ? rss : info->peak_rss_kb;
+    if ((int64_t)stats->mem_peak > info->memory_peak)
+        info->memory_peak = (int64_t)stats->mem_peak;
     info->bytes_in += stats->bytes_in;
     info->bytes_out += stats->bytes_out;
     if (ctx->done) {
@@ -505,6 +511,8 @@ cfp_err cfp_run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx, str
     cfp_cpus_log(); /* once per process: what every default was sized for */
     pthread_mutex_init(&ctx->done_mu, NULL);
     ctx->cfg = *cfg;
+    cfp_run_resolve_memory(&ctx->cfg);
+    cfg = &ctx->cfg;
     ctx->total = -1;
     err = preflight(cfg, st);
     if (err) {
@@ -564,6 +572,18 @@ static cfp_err run_open(const struct cfp_run_cfg *cfg, struct cfp_run_ctx *ctx,
                                                                     : cfp_mode_name(cfg->mode),
                       ctx->total, cfg->quiet, cfg->silent, cfg->joblog);
     return CFP_ERR_OK;
+}
+
+void cfp_run_resolve_memory(struct cfp_run_cfg *cfg)
+{
+    const struct cfp_memlimit *m;
+
+    if (cfg->task.memory != CFP_MEMORY_AUTO)
+        return;
+    m = cfp_memlimit_get();
+    cfp_memlimit_log();
+    cfg->task.memory = m->bytes;
+    cfg->memory_source = cfp_memlimit_source_name(m->source);
 }
 
 void cfp_run_final_stats(const struct cfp_run_ctx *ctx, struct cfp_engine_stats *stats)

@@ -59,7 +59,15 @@ struct cfp_run_cfg {
      * retry_failed is false. */
     bool resume, retry_failed;
     int64_t stats_every;        /* log RSS and open fds every N records (soak tests); 0 = off */
+    const char *memory_source;  /* where task.memory came from (a cfp_memlimit source
+                                   name); NULL = --memory */
+    uint64_t memory_total;      /* under MPI: the job's budget, the sum of the ranks'
+                                   shares (recorded); 0 = task.memory */
 };
+
+/* Resolves cfg->task.memory when it is CFP_MEMORY_AUTO: this process's
+ * budget (cfp_memlimit_get), logged once; sets memory_source. */
+void cfp_run_resolve_memory(struct cfp_run_cfg *cfg);
 
 /* Name of the list of dataset files, one relative name per line, written by
  * cfp_run_write_manifest() after generating a dataset. */

@@ -73,8 +73,17 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
         x->too_big = true;
         return 0;
     }
-    x->bytes += (int64_t)len;
     x->sink_err = x->sink->data(x->sink->ctx, p, len);
+    if (x->sink_err == CFP_ERR_AGAIN) {
+        /* The sink cannot take these bytes yet (the async loop waits for
+         * memory): libcurl keeps them and hands them over again after
+         * curl_easy_pause(CURLPAUSE_CONT). A paused transfer is not
+         * subject to the stall check (libcurl >= 7.75). */
+        x->sink_err = CFP_ERR_OK;
+        x->paused = true;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    x->bytes += (int64_t)len;
     return x->sink_err ? 0 : len;
 }
 

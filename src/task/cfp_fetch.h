@@ -35,8 +35,11 @@ struct cfp_fetch_cfg {
     double task_timeout_s; /* --task-timeout: whole task, every attempt and stage; 0 = none */
 };
 
-/* Where the body goes. Callbacks run on the fetching thread. A callback that
- * returns an error stops the transfer; it has already written its message
+/* Where the body goes. Callbacks run on the fetching thread. data may
+ * return CFP_ERR_AGAIN when it cannot take the bytes yet: only under
+ * curl_multi (the async loop), which pauses the transfer and offers the same
+ * bytes again once resumed. A callback that
+ * returns any other error stops the transfer; it has already written its message
  * into the status passed to cfp_fetch_url(), and that error is returned
  * unchanged (never retried). */
 struct cfp_fetch_sink {
@@ -67,6 +70,8 @@ struct cfp_fetch_xfer {
     int64_t bytes;
     double deadline;               /* cfp_now() time the task must end by, 0 = none */
     bool begun, too_big;
+    bool paused;                   /* the sink returned CFP_ERR_AGAIN: the transfer is
+                                      paused until the driver resumes it */
     cfp_err sink_err;
     char errbuf[CURL_ERROR_SIZE];
     int redirect_status;           /* a final 3xx reply (a redirect not followed), else 0 */

@@ -14,6 +14,10 @@
 
 enum proc_kind { KIND_UNDECIDED, KIND_IMAGE, KIND_TEXT, KIND_CSV };
 
+/* An image's body: gathered until its header is read, then buffered whole
+ * or streamed to the decoder (cfp_proc.h). */
+enum img_mode { IMG_HEAD, IMG_WHOLE, IMG_STREAM };
+
 #define SNIFF_LEN 8
 #define CT_MAX    128
 
@@ -26,6 +30,12 @@ struct cfp_proc {
     unsigned char sniff[SNIFF_LEN];
     size_t sniff_len;
     struct cfp_buf *body;     /* images only; not owned */
+    enum img_mode img;        /* how the image body is taken */
+    struct cfp_img_plan plan; /* valid once img != IMG_HEAD */
+    struct cfp_proc_hooks hooks;
+    struct cfp_png_opts png;  /* the stream's options and sizes (outlive it) */
+    struct cfp_png_info info;
+    struct cfp_png_stream *stream; /* owned; IMG_STREAM */
     struct cfp_text *text;    /* owned */
     struct cfp_csv *csv;      /* owned */
     struct cfp_out *out;      /* owned until committed */
@@ -108,6 +118,105 @@ static cfp_err open_output(struct cfp_proc *p, const char *ext)
     return cfp_out_open(p->cfg->output_dir, name, &p->out, p->st);
 }
 
+void cfp_proc_plan_image(const unsigned char *head, size_t len, int64_t announced,
+                         uint32_t max_side, struct cfp_img_plan *plan)
+{
+    struct cfp_png_header h;
+    bool small = announced > 0 && (uint64_t)announced <= CFP_PROC_WHOLE_MAX;
+
+    memset(plan, 0, sizeof(*plan));
+    if (!cfp_png_peek(head, len, &h)) {
+        /* No header to plan by: a small body goes whole to libpng's verdict,
+         * a large or unsized one streams (its header fails it early). */
+        plan->stream = !small;
+        plan->need = (uint64_t)1 << 20;
+    } else {
+        plan->need = cfp_png_need(&h, max_side, false);
+        plan->stream = !small || plan->need > CFP_PROC_WHOLE_NEED;
+        if (plan->stream)
+            plan->need = cfp_png_need(&h, max_side, true);
+    }
+    plan->body = plan->stream ? 0 : (uint64_t)announced;
+}
+
+static cfp_err body_append(struct cfp_proc *p, const void *data, size_t n)
+{
+    cfp_err err = cfp_buf_append(p->body, data, n);
+
+    if (err == CFP_ERR_TOO_BIG)
+        return cfp_status_set(p->st, err, "image body over --max-bytes %llu",
+                              (unsigned long long)p->cfg->fetch.max_bytes);
+    if (err)
+        return cfp_status_set(p->st, err, "image body: %s", cfp_strerror(err));
+    return CFP_ERR_OK;
+}
+
+
+/* The stream knows its exact need (the chunks before the pixels are in):
+ * the engine admits it (its decode hook) before anything is allocated. */
+static cfp_err stream_admit(void *ctx, uint64_t need, struct cfp_status *st)
+{
+    struct cfp_proc *p = ctx;
+
+    p->plan.need = need;
+    return p->hooks.decode ? p->hooks.decode(p->hooks.ctx, &p->plan, st) : CFP_ERR_OK;
+}
+
+/* The header is in: plan, ask the engine, and start buffering or
+ * streaming (what was gathered goes to the decoder first). */
+static cfp_err image_start(struct cfp_proc *p)
+{
+    cfp_err err;
+
+    cfp_proc_plan_image(p->body->data, p->body->len, p->announced, p->cfg->max_side, &p->plan);
+    if (p->hooks.plan) {
+        err = p->hooks.plan(p->hooks.ctx, &p->plan, p->st);
+        if (err)
+            return err;
+    }
+    if (!p->plan.stream) {
+        p->img = IMG_WHOLE;
+        err = cfp_buf_reserve(p->body, p->plan.body); /* one allocation */
+        return err ? cfp_status_set(p->st, err, "image body: %s", cfp_strerror(err)) : CFP_ERR_OK;
+    }
+    p->img = IMG_STREAM;
+    p->png = (struct cfp_png_opts){.max_side = p->cfg->max_side, .max_pixels = p->cfg->max_pixels};
+    err = open_output(p, "png");
+    if (!err)
+        err = cfp_png_stream_new(&p->png, cfp_out_write, p->out, &p->info, stream_admit, p,
+                                 &p->stream, p->st);
+    if (!err)
+        err = cfp_png_stream_feed(p->stream, p->body->data, p->body->len, p->st);
+    cfp_buf_free(p->body); /* gathered bytes are decoded: the buffer goes back */
+    return err;
+}
+
+/* Image bytes: gathered for the header, then buffered or streamed. */
+static cfp_err image_data(struct cfp_proc *p, const void *data, size_t n)
+{
+    const unsigned char *d = data;
+    cfp_err err;
+
+    if (p->img == IMG_STREAM)
+        return cfp_png_stream_feed(p->stream, d, n, p->st);
+    if (p->img == IMG_HEAD && p->body->len < CFP_PNG_HEAD_LEN) {
+        size_t take = CFP_PNG_HEAD_LEN - p->body->len;
+
+        take = take < n ? take : n;
+        err = body_append(p, d, take);
+        if (err || p->body->len < CFP_PNG_HEAD_LEN)
+            return err;
+        d += take;
+        n -= take;
+        err = image_start(p);
+        if (err || n == 0)
+            return err;
+        if (p->img == IMG_STREAM)
+            return cfp_png_stream_feed(p->stream, d, n, p->st);
+    }
+    return body_append(p, d, n);
+}
+
 /* Feeds bytes to the decided processor. */
 static cfp_err dispatch(struct cfp_proc *p, const void *data, size_t n)
 {
@@ -115,15 +224,8 @@ static cfp_err dispatch(struct cfp_proc *p, const void *data, size_t n)
 
     switch (p->kind) {
     case KIND_IMAGE:
-        if (p->whole)
-            return CFP_ERR_OK; /* borrowed complete body: nothing to gather */
-        err = cfp_buf_append(p->body, data, n);
-        if (err == CFP_ERR_TOO_BIG)
-            return cfp_status_set(p->st, err, "image body over --max-bytes %llu",
-                                  (unsigned long long)p->cfg->fetch.max_bytes);
-        if (err)
-            return cfp_status_set(p->st, err, "image body: %s", cfp_strerror(err));
-        return CFP_ERR_OK;
+        return p->whole ? CFP_ERR_OK /* borrowed complete body: nothing to gather */
+                        : image_data(p, data, n);
     case KIND_TEXT:
         err = cfp_text_feed(p->text, data, n);
         if (err && cfp_out_cause(p->out, p->st))
@@ -145,13 +247,12 @@ static cfp_err decide(struct cfp_proc *p)
     p->kind = detect(p);
     switch (p->kind) {
     case KIND_IMAGE:
+        p->img = IMG_HEAD;
         if (p->whole)
             return CFP_ERR_OK; /* the body is already complete in p->body */
         cfp_buf_reset(p->body);
         p->body->limit = p->cfg->fetch.max_bytes;
-        /* One allocation for an announced body (the limit caps the hint). */
-        err = p->announced > 0 ? cfp_buf_reserve(p->body, (uint64_t)p->announced) : CFP_ERR_OK;
-        return err ? cfp_status_set(p->st, err, "image body: %s", cfp_strerror(err)) : CFP_ERR_OK;
+        return CFP_ERR_OK;
     case KIND_TEXT:
         err = cfp_text_new(&p->text);
         return err ? cfp_status_set(p->st, err, "text: %s", cfp_strerror(err)) : CFP_ERR_OK;
@@ -206,6 +307,8 @@ out:
 /* Drops everything received so far, for a retry. */
 static void proc_reset(struct cfp_proc *p)
 {
+    cfp_png_stream_free(&p->stream);
+    p->img = IMG_HEAD;
     cfp_text_free(&p->text);
     cfp_csv_free(&p->csv);
     cfp_out_abort(&p->out);
@@ -230,8 +333,14 @@ cfp_err cfp_proc_new(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
     p->task = t;
     p->st = st;
     p->body = body;
+    p->info = (struct cfp_png_info){-1, -1, -1, -1};
     *out = p;
     return CFP_ERR_OK;
+}
+
+void cfp_proc_set_hooks(struct cfp_proc *p, const struct cfp_proc_hooks *h)
+{
+    p->hooks = *h;
 }
 
 struct cfp_fetch_sink cfp_proc_sink(struct cfp_proc *p)
@@ -240,20 +349,40 @@ struct cfp_fetch_sink cfp_proc_sink(struct cfp_proc *p)
     return s;
 }
 
-static cfp_err finish_image(struct cfp_proc *p, struct cfp_record *r)
+/* A whole body: the engine admits its decode, then it is processed. */
+static cfp_err finish_whole(struct cfp_proc *p)
 {
     struct cfp_png_opts o = {.max_side = p->cfg->max_side, .max_pixels = p->cfg->max_pixels};
-    struct cfp_png_info info = {-1, -1, -1, -1};
-    cfp_err err = open_output(p, "png");
+    cfp_err err;
 
+    if (p->img == IMG_HEAD) /* a borrowed body, or one shorter than a header */
+        cfp_proc_plan_image(p->body->data, p->body->len, (int64_t)p->body->len,
+                            p->cfg->max_side, &p->plan);
+    if (p->hooks.decode && p->body->len >= CFP_PNG_HEAD_LEN) {
+        err = p->hooks.decode(p->hooks.ctx, &p->plan, p->st);
+        if (err)
+            return err;
+    }
+    err = open_output(p, "png");
     if (err)
         return err;
-    err = cfp_png_process(p->body->data, p->body->len, &o, cfp_out_write, p->out, &info, p->st);
-    r->width_in = info.width_in;
-    r->height_in = info.height_in;
+    return cfp_png_process(p->body->data, p->body->len, &o, cfp_out_write, p->out, &p->info,
+                           p->st);
+}
+
+static cfp_err finish_image(struct cfp_proc *p, struct cfp_record *r)
+{
+    cfp_err err;
+
+    if (p->img == IMG_STREAM)
+        err = cfp_png_stream_finish(p->stream, p->st);
+    else
+        err = finish_whole(p);
+    r->width_in = p->info.width_in;
+    r->height_in = p->info.height_in;
     if (!err) {
-        r->width_out = info.width_out;
-        r->height_out = info.height_out;
+        r->width_out = p->info.width_out;
+        r->height_out = p->info.height_out;
     }
     return err;
 }
@@ -336,7 +465,8 @@ void cfp_proc_free(struct cfp_proc **pp)
 
 cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
                        const char *content_type, const unsigned char *body, size_t len,
-                       struct cfp_record *r, struct cfp_status *st)
+                       const struct cfp_proc_hooks *hooks, struct cfp_record *r,
+                       struct cfp_status *st)
 {
     /* A read-only view: the image path reads body->data and never appends
      * when whole is set, so the cast away from const is not written through. */
@@ -349,6 +479,8 @@ cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
     if (err)
         return err;
     p->whole = true;
+    if (hooks)
+        p->hooks = *hooks;
     (void)sink_begin(p, content_type, (int64_t)len);
     err = sink_data(p, body, sniff);
     if (!err && p->kind != KIND_UNDECIDED && p->kind != KIND_IMAGE && len > sniff) {

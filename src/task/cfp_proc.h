@@ -6,10 +6,18 @@
  * image/png is an image (which will then fail as "not a PNG"), .csv or
  * text/csv is CSV, .txt or any text/ type is text; anything else fails with
  * CFP_ERR_TYPE as soon as it is known, without downloading the rest.
- * Text and CSV are streamed to their processors; images are buffered (up to
- * --max-bytes) because decoding needs the whole file. */
+ * Text and CSV are streamed to their processors. An image is planned from
+ * its header (the first 33 bytes): a body of announced size up to
+ * CFP_PROC_WHOLE_MAX whose decode needs little is buffered whole and
+ * decoded after the transfer (the fast path needs the whole file); any
+ * other image is decoded as it arrives (cfp_png_stream), in memory
+ * proportional to its width. The plan is offered to the engine's memory
+ * budget first (struct cfp_proc_hooks). */
 #ifndef CFP_PROC_H
 #define CFP_PROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "base/cfp_buf.h"
 #include "task/cfp_fetch.h"
@@ -18,11 +26,47 @@
 
 struct cfp_proc;
 
+/* Bodies buffered whole: at most this announced size, and a decode need
+ * (cfp_png_need, the fast path's inflated image included) of at most
+ * CFP_PROC_WHOLE_NEED. Larger images stream. */
+#define CFP_PROC_WHOLE_MAX  ((uint64_t)64 << 20)
+#define CFP_PROC_WHOLE_NEED ((uint64_t)160 << 20)
+
+/* What an image will hold, planned from its header. */
+struct cfp_img_plan {
+    bool stream;   /* decoded as it arrives; else buffered whole, then decoded */
+    uint64_t body; /* bytes buffered whole: the announced size (0 when streamed) */
+    uint64_t need; /* decode memory (cfp_png_need), the body not included */
+};
+
+/* The engine's say on an image's memory (cfp_budget.h). Both are called
+ * on the fetching or processing thread; NULL hooks allow everything.
+ *   plan:   at the header, before the body is received: a whole body is
+ *           about to be buffered (plan->body), or a stream decoded (it
+ *           needs its core now; plan->need is an upper bound).
+ *   decode: a whole body is about to be decoded, or a stream has read the
+ *           chunks before its pixels and knows its exact need: admit
+ *           plan->need. */
+struct cfp_proc_hooks {
+    cfp_err (*plan)(void *ctx, const struct cfp_img_plan *plan, struct cfp_status *st);
+    cfp_err (*decode)(void *ctx, const struct cfp_img_plan *plan, struct cfp_status *st);
+    void *ctx;
+};
+
+/* Plans an image from the first len bytes of its body (at least
+ * CFP_PNG_HEAD_LEN to read the header) and its announced size (<= 0:
+ * none), for max_side. */
+void cfp_proc_plan_image(const unsigned char *head, size_t len, int64_t announced,
+                         uint32_t max_side, struct cfp_img_plan *plan);
+
 /* Prepares processing for task index/url. body is the worker's reusable
  * image buffer; st receives any failure message. Caller frees with
  * cfp_proc_free(). */
 cfp_err cfp_proc_new(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
                      struct cfp_buf *body, struct cfp_status *st, struct cfp_proc **out);
+
+/* Installs the engine's memory hooks (copied); before the fetch. */
+void cfp_proc_set_hooks(struct cfp_proc *p, const struct cfp_proc_hooks *h);
 
 /* The fetch sink that feeds p; valid while p lives. */
 struct cfp_fetch_sink cfp_proc_sink(struct cfp_proc *p);
@@ -53,6 +97,7 @@ cfp_err cfp_proc_check_type(const struct cfp_task *t, const char *content_type,
  * t_process / t_write. On failure the message is in st. */
 cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
                        const char *content_type, const unsigned char *body, size_t len,
-                       struct cfp_record *r, struct cfp_status *st);
+                       const struct cfp_proc_hooks *hooks, struct cfp_record *r,
+                       struct cfp_status *st);
 
 #endif

@@ -16,7 +16,60 @@ struct cfp_worker {
     struct cfp_fetcher *fetcher; /* owned */
     struct cfp_buf body;         /* the image body; back to the pool after each task */
     bool cpu_held;               /* a core slot is held (engine or image): no cpu gate */
+    struct cfp_budget_hold hold; /* the task's memory charge, given back after it */
 };
+
+/* The memory hooks of one task (cfp_proc_hooks): its charge, and whether
+ * it holds a core (then it is charged active, else its body is parked). */
+struct task_mem {
+    const struct cfp_task_cfg *cfg;
+    struct cfp_budget_hold *hold;
+    bool *cpu_held;
+};
+
+/* Charges what plan needs beyond what the task holds. */
+static cfp_err mem_charge(const struct task_mem *m, const struct cfp_img_plan *pl, bool active,
+                          struct cfp_status *st)
+{
+    uint64_t want = pl->body + pl->need, have = m->hold->parked + m->hold->active;
+
+    if (!active)
+        return pl->body > have ? cfp_budget_park(m->cfg->budget, m->hold, pl->body - have, true, st)
+                               : CFP_ERR_OK;
+    if (want <= have && m->hold->parked == 0)
+        return CFP_ERR_OK;
+    return cfp_budget_admit(m->cfg->budget, m->hold, want > have ? want - have : 0, true, st);
+}
+
+/* At the header. Waiting here, inside the transfer's write callback, is
+ * safe: libcurl excludes a callback's time from its stall check only in
+ * part, but the wait ends long before 100 bytes/s over --timeout could
+ * fail it, and the waits cannot deadlock (cfp_budget.h): a streamed image
+ * takes its core before its memory, a whole body parks. */
+static cfp_err hook_plan(void *ctx, const struct cfp_img_plan *pl, struct cfp_status *st)
+{
+    const struct task_mem *m = ctx;
+    const struct cfp_task_gates *g = m->cfg->gates;
+
+    if (!pl->stream && !*m->cpu_held)
+        return mem_charge(m, pl, false, st);
+    if (pl->stream && !*m->cpu_held && g && g->cpu_enter) {
+        cfp_watch_stage("waiting for a core");
+        g->cpu_enter(g->ctx);
+        *m->cpu_held = true; /* the engine gives it back (cfp_task_gates) */
+    }
+    if (pl->stream) {
+        cfp_watch_stage("decoding as it arrives");
+        return CFP_ERR_OK; /* its memory: once its exact need is known (hook_decode) */
+    }
+    return mem_charge(m, pl, true, st);
+}
+
+/* Before a whole body is decoded: the task holds its core. */
+static cfp_err hook_decode(void *ctx, const struct cfp_img_plan *pl, struct cfp_status *st)
+{
+    return mem_charge(ctx, pl, true, st);
+}
 
 cfp_err cfp_worker_new(const struct cfp_task_cfg *cfg, int id, CURLSH *share,
                        struct cfp_worker **out, struct cfp_status *st)
@@ -103,15 +156,20 @@ static bool over_time(const struct cfp_task_cfg *cfg, struct cfp_status *st)
 
 void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
                             const char *content_type, const unsigned char *body, size_t len,
-                            struct cfp_record *r)
+                            struct cfp_budget_hold *hold, struct cfp_record *r)
 {
     struct cfp_status st;
+    bool core = true; /* the caller is a core (an async pool thread) */
+    struct task_mem m = {cfg, hold, &core};
+    struct cfp_proc_hooks hooks = {NULL, hook_decode, &m};
 
     cfp_status_clear(&st);
     cfp_deadline_set(cfg->fetch.task_timeout_s > 0
                          ? cfg->t0 + r->t_start + cfg->fetch.task_timeout_s : 0);
-    if (abandoned(&st) || over_time(cfg, &st) || cfp_proc_whole(cfg, t, content_type, body, len, r, &st))
+    if (abandoned(&st) || over_time(cfg, &st) ||
+        cfp_proc_whole(cfg, t, content_type, body, len, &hooks, r, &st))
         cfp_task_fail(r, &st);
+    cfp_budget_release(cfg->budget, hold);
 }
 
 void cfp_task_stuck(const struct cfp_task_cfg *cfg, const struct cfp_watch_stuck *s,
@@ -154,7 +212,12 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
     struct cfp_fetch_result res = {0, 0, 0};
     struct cfp_fetch_sink sink;
     struct cfp_proc *proc = NULL;
+    struct task_mem m = {cfg, &w->hold, &w->cpu_held};
+    struct cfp_proc_hooks hooks = {hook_plan, hook_decode, &m};
     double t_begin = cfp_now(), proc_s;
+    /* A local file is read, not transferred: it takes no transfer slot
+     * (a core holder must never wait for one: cfp_budget.h). */
+    bool gated = cfg->gates && cfg->gates->fetch_enter && !cfp_fetch_is_file(t->url);
     cfp_err err = CFP_ERR_INTERNAL;
 
     cfp_status_clear(&st);
@@ -162,12 +225,13 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
     if (!cfp_task_begin(cfg, w->id, t, r, &st) || abandoned(&st) ||
         cfp_proc_new(cfg, t, &w->body, &st, &proc))
         goto out;
+    cfp_proc_set_hooks(proc, &hooks);
     sink = cfp_proc_sink(proc);
     cfp_watch_stage("fetching");
-    if (cfg->gates && cfg->gates->fetch_enter)
+    if (gated)
         cfg->gates->fetch_enter(cfg->gates->ctx, t->url);
     err = cfp_fetch_url(w->fetcher, t->url, &sink, cfp_deadline(), &res, &st);
-    if (cfg->gates && cfg->gates->fetch_leave)
+    if (gated && cfg->gates->fetch_leave)
         cfg->gates->fetch_leave(cfg->gates->ctx, t->url);
     r->http_status = res.http_status;
     r->attempts = res.attempts;
@@ -193,6 +257,7 @@ void cfp_task_run(struct cfp_worker *w, const struct cfp_task *t, struct cfp_rec
         r->t_fetch = 0;
 out:
     cfp_proc_free(&proc);
+    cfp_budget_release(cfg->budget, &w->hold);
     /* The body goes back to the pool, not kept by this worker: with a pool
      * of 16 threads, 16 idle buffers the size of the largest photo each
      * thread has seen would otherwise stay mapped. */

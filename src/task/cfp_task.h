@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "base/cfp_err.h"
+#include "task/cfp_budget.h"
 #include "task/cfp_fetch.h"
 #include "task/cfp_record.h"
 
@@ -27,6 +28,10 @@ struct cfp_task_gates {
     void *ctx;
 };
 
+/* cfp_task_cfg.memory before the default is known: the run (or mpi/,
+ * a rank's share) resolves it from cfp_memlimit_get(). */
+#define CFP_MEMORY_AUTO UINT64_MAX
+
 struct cfp_task_cfg {
     const char *output_dir; /* must exist */
     struct cfp_fetch_cfg fetch;
@@ -35,7 +40,10 @@ struct cfp_task_cfg {
     size_t max_record;     /* CSV: longest record in bytes */
     double t0;             /* run start on the cfp_now() clock */
     int rank;              /* recorded in each record */
+    uint64_t memory;       /* --memory: the budget in bytes; 0 = none (cfp_budget.h);
+                              CFP_MEMORY_AUTO until the run resolves the default */
     const struct cfp_task_gates *gates; /* NULL: no limits */
+    struct cfp_budget *budget;          /* set by the engine; NULL: none */
 };
 
 /* Per-worker state: one CURL easy handle (connection reuse) and the body
@@ -70,9 +78,11 @@ bool cfp_task_begin(const struct cfp_task_cfg *cfg, int worker, const struct cfp
 /* Processes a complete body held in memory and fills r's outcome, or its
  * failure. r must hold the fetch fields already (http_status, attempts,
  * bytes_in, t_fetch). */
+/* hold: the budget charge the body already has (parked by the engine; see
+ * cfp_budget.h); it is admitted before decoding and released on return. */
 void cfp_task_process_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
                             const char *content_type, const unsigned char *body, size_t len,
-                            struct cfp_record *r);
+                            struct cfp_budget_hold *hold, struct cfp_record *r);
 
 struct cfp_watch_stuck;
 

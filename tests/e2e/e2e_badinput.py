@@ -40,8 +40,8 @@ def good_png():
     return buf.getvalue()
 
 
-def huge_png():
-    ihdr = struct.pack(">IIBBBBB", 50000, 50000, 8, 2, 0, 0, 0)
+def huge_png(side=50000):
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 100)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
@@ -63,6 +63,7 @@ def make_files(d):
     write(d, "truncated.png", png[: len(png) // 2])
     write(d, "badcrc.png", bad_crc_png(png))
     write(d, "huge.png", huge_png())
+    write(d, "vast.png", huge_png(70000))
     write(d, "empty.png", b"")
     write(d, "good.txt", "The cat and the dog. The end, don't panic.\n".encode())
     write(d, "good.csv", b'name,qty\n"a, b",3\nc,-1.5e3\n')
@@ -91,7 +92,11 @@ def cases(http, fault, d):
         ("http://exa mple.com/x.png", "failed", "URL", "malformed URL"),
         (http + "truncated.png", "failed", "PNG_DECODE", ""),
         (http + "badcrc.png", "failed", "PNG_DECODE", "CRC"),
-        (http + "huge.png", "failed", "TOO_BIG", "max-pixels"),
+        # A bomb's header: 2.5 GP is under the --max-pixels bomb limit (2^32),
+        # so the tiny IDAT is what fails it, fast and in O(width) memory;
+        # 4.9 GP is refused from the header alone.
+        (http + "huge.png", "failed", "PNG_DECODE", "Not enough image data"),
+        (http + "vast.png", "failed", "TOO_BIG", "max-pixels 4294967296"),
         (http + "empty.png", "failed", "PNG_DECODE", ""),
         (f + "/notutf8.csv", "failed", "CSV", "record 3"),
         (f + "/longrec.csv", "failed", "CSV", "record 3"),

@@ -13,7 +13,7 @@ from e2e_common import CFP, SRC, check, run_cfp, skip_part, tmpdir  # noqa: E402
 # The subcommands, the file of each with its option table; None is the
 # processing command (`cfp --help`).
 COMMANDS = {None: "cfp_cli_opts.c", "serve": "cfp_cli_serve.c", "report": "cfp_cli_report.c",
-            "merge": "cfp_cli_merge.c"}
+            "merge": "cfp_cli_merge.c", "generate-image": "cfp_cli_generate.c"}
 LIBRARIES = ("libcurl", "libpng", "zlib", "libdeflate", "HDF5", "libmicrohttpd")
 
 

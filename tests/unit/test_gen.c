@@ -1,7 +1,9 @@
-/* test_gen.c - the dataset generator and its PRNG.
+/* test_gen.c - the dataset generator, the huge-image generator
+ * (cfp_gen_big_png) and their PRNG.
  *
  * Without arguments: unit tests (determinism, seed sensitivity, counts,
- * directory errors, allocation failures, PRNG contracts).
+ * directory errors, allocation failures, PRNG contracts; for the huge-image
+ * generator the same plus its PNG read back by libpng).
  * `test_gen --generate DIR [IMAGES TEXTS CSV SEED]`: generates a dataset into
  * DIR and exits; tests/unit/gen_check.py uses it to check the content with PIL and
  * Python's csv module.
@@ -11,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <png.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +323,183 @@ static void test_rng_contracts(void)
     ASSERT(cfp_rng_next(&r) != cfp_rng_next(&r2));
 }
 
+/* generate-image's generator: o with path dir/name, st cleared. */
+static cfp_err gen_big(struct cfp_gen_big_opts *o, const char *dir, const char *name, char *path,
+                       size_t size, struct cfp_status *st)
+{
+    ASSERT(snprintf(path, size, "%s/%s", dir, name) < (int)size);
+    o->path = path;
+    cfp_status_clear(st);
+    return cfp_gen_big_png(o, NULL, NULL, st);
+}
+
+/* The IHDR of a PNG file as written (independent of libpng's reader):
+ * width, height, bit depth, colour type, interlace method. */
+static void check_ihdr(const unsigned char *d, size_t n, uint32_t w, uint32_t h, int type,
+                       int interlace)
+{
+    static const unsigned char sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+
+    ASSERT(n > 33);
+    ASSERT(memcmp(d, sig, 8) == 0 && memcmp(d + 12, "IHDR", 4) == 0);
+    ASSERT_EQ((uint32_t)d[16] << 24 | (uint32_t)d[17] << 16 | (uint32_t)d[18] << 8 | d[19], w);
+    ASSERT_EQ((uint32_t)d[20] << 24 | (uint32_t)d[21] << 16 | (uint32_t)d[22] << 8 | d[23], h);
+    ASSERT_EQ(d[24], 8);
+    ASSERT_EQ(d[25], type);
+    ASSERT_EQ(d[28], interlace);
+}
+
+/* Decodes path with libpng's simplified API to 8-bit RGBA; caller frees. */
+static unsigned char *decode_rgba(const char *path, uint32_t w, uint32_t h)
+{
+    png_image img;
+    unsigned char *px;
+
+    memset(&img, 0, sizeof(img));
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&img, path))
+        CFP_FAILF("libpng: %s: %s", path, img.message);
+    ASSERT_EQ(img.width, w);
+    ASSERT_EQ(img.height, h);
+    img.format = PNG_FORMAT_RGBA;
+    px = malloc(PNG_IMAGE_SIZE(img));
+    ASSERT(px != NULL);
+    if (!png_image_finish_read(&img, NULL, px, 0, NULL))
+        CFP_FAILF("libpng: %s: %s", path, img.message);
+    return px;
+}
+
+/* Same options twice: the same bytes; another seed: other bytes. The PNG
+ * says what was asked (read from its IHDR), libpng decodes it, Adam7 holds
+ * the same pixels, every colour type is the picture's, and no noise
+ * compresses far better than the default. */
+static void test_big_deterministic(void)
+{
+    static const int types[4] = {0, 4, 2, 6}; /* PNG colour types of gray .. rgba */
+    struct cfp_gen_big_opts o = {.width = 97,
+                                 .height = 61,
+                                 .seed = 7,
+                                 .color = CFP_GEN_RGB,
+                                 .noise = CFP_GEN_BIG_DEFAULT_NOISE,
+                                 .zlevel = 1};
+    char a[400], b[400];
+    struct cfp_status st;
+    unsigned char *da, *db, *pa, *pb;
+    size_t la, lb;
+
+    ASSERT_EQ(gen_big(&o, tmp_root, "big_a.png", a, sizeof(a), &st), CFP_ERR_OK);
+    ASSERT_EQ(gen_big(&o, tmp_root, "big_b.png", b, sizeof(b), &st), CFP_ERR_OK);
+    da = read_all(a, &la);
+    db = read_all(b, &lb);
+    ASSERT(la == lb && memcmp(da, db, la) == 0);
+    check_ihdr(da, la, 97, 61, 2, 0);
+    free(db);
+    o.seed = 8;
+    ASSERT_EQ(gen_big(&o, tmp_root, "big_b.png", b, sizeof(b), &st), CFP_ERR_OK);
+    db = read_all(b, &lb);
+    ASSERT(la != lb || memcmp(da, db, la) != 0);
+    free(db);
+    o.seed = 7;
+    o.interlace = true;
+    ASSERT_EQ(gen_big(&o, tmp_root, "big_b.png", b, sizeof(b), &st), CFP_ERR_OK);
+    db = read_all(b, &lb);
+    check_ihdr(db, lb, 97, 61, 2, 1);
+    free(db);
+    pa = decode_rgba(a, 97, 61);
+    pb = decode_rgba(b, 97, 61);
+    ASSERT(memcmp(pa, pb, (size_t)97 * 61 * 4) == 0);
+    free(pb);
+    for (int c = CFP_GEN_GRAY; c <= CFP_GEN_RGBA; c++) {
+        o.color = (enum cfp_gen_color)c;
+        o.interlace = c % 2 == 1;
+        ASSERT_EQ(gen_big(&o, tmp_root, "big_b.png", b, sizeof(b), &st), CFP_ERR_OK);
+        db = read_all(b, &lb);
+        check_ihdr(db, lb, 97, 61, types[c], o.interlace);
+        free(db);
+        pb = decode_rgba(b, 97, 61);
+        /* RGB (c >= 2) is the RGB picture exactly; gray is its luma. */
+        for (size_t i = 0; c >= CFP_GEN_RGB && i < (size_t)97 * 61 * 4; i += 4)
+            ASSERT(memcmp(pa + i, pb + i, 3) == 0);
+        free(pb);
+    }
+    free(pa);
+    free(da);
+    o.color = CFP_GEN_RGB;
+    o.interlace = false;
+    o.width = o.height = 400;
+    ASSERT_EQ(gen_big(&o, tmp_root, "big_a.png", a, sizeof(a), &st), CFP_ERR_OK);
+    o.noise = 0;
+    ASSERT_EQ(gen_big(&o, tmp_root, "big_b.png", b, sizeof(b), &st), CFP_ERR_OK);
+    da = read_all(a, &la);
+    db = read_all(b, &lb);
+    ASSERT(lb * 2 < la); /* measured: 3.2x smaller (5.3x at 2000x2000) */
+    free(da);
+    free(db);
+}
+
+/* Options out of range are usage errors; a missing directory is an I/O
+ * error naming the path; the n-th allocation failing is NOMEM with a
+ * message; none of them leaves a file. The number of allocations does not
+ * grow with the height (nothing is allocated per row or per image). */
+static long big_alloc_failures(uint32_t h)
+{
+    struct cfp_gen_big_opts o = {
+        .width = 33, .height = h, .color = CFP_GEN_RGBA, .interlace = true};
+    char p[400];
+    struct cfp_status st;
+    unsigned pre;
+    cfp_err err = CFP_ERR_NOMEM;
+    long k;
+
+    for (k = 1; k < 1000 && err; k++) {
+        cfp_mem_fail_after(k);
+        err = gen_big(&o, tmp_root, "big_nomem.png", p, sizeof(p), &st);
+        cfp_mem_fail_after(0);
+        count_entries(tmp_root, ".cfp-gen-", &pre);
+        ASSERT_EQ(pre, 0);
+        if (err) {
+            ASSERT_EQ(err, CFP_ERR_NOMEM);
+            ASSERT_CONTAINS(st.msg, "out of memory");
+            ASSERT_CONTAINS(st.msg, p);
+        }
+    }
+    ASSERT_EQ(err, CFP_ERR_OK);
+    return k;
+}
+
+static void test_big_errors(void)
+{
+    struct cfp_gen_big_opts ok = {.width = 4, .height = 4, .zlevel = 1}, o;
+    char p[400];
+    struct cfp_status st;
+    unsigned pre;
+
+    o = ok;
+    o.width = 0;
+    ASSERT_EQ(gen_big(&o, tmp_root, "x.png", p, sizeof(p), &st), CFP_ERR_USAGE);
+    ASSERT_CONTAINS(st.msg, "size 0x4");
+    o = ok;
+    o.noise = CFP_GEN_BIG_NOISE_MAX + 1;
+    ASSERT_EQ(gen_big(&o, tmp_root, "x.png", p, sizeof(p), &st), CFP_ERR_USAGE);
+    o = ok;
+    o.zlevel = 10;
+    ASSERT_EQ(gen_big(&o, tmp_root, "x.png", p, sizeof(p), &st), CFP_ERR_USAGE);
+    o = ok;
+    o.color = (enum cfp_gen_color)9;
+    ASSERT_EQ(gen_big(&o, tmp_root, "x.png", p, sizeof(p), &st), CFP_ERR_USAGE);
+    ASSERT_EQ(cfp_gen_big_png(NULL, NULL, NULL, NULL), CFP_ERR_USAGE);
+    o = ok;
+    ASSERT_EQ(gen_big(&o, tmp_root, "no/such/dir/x.png", p, sizeof(p), &st), CFP_ERR_IO);
+    ASSERT_CONTAINS(st.msg, "no/such/dir");
+    ASSERT_CONTAINS(st.msg, strerror(ENOENT));
+    ASSERT(access(p, F_OK) != 0);
+    snprintf(p, sizeof(p), "%s/x.png", tmp_root);
+    ASSERT(access(p, F_OK) != 0);
+    count_entries(tmp_root, ".cfp-gen-", &pre);
+    ASSERT_EQ(pre, 0);
+    ASSERT_EQ(big_alloc_failures(5), big_alloc_failures(3000));
+}
+
 static int tool_mode(int argc, char **argv)
 {
     struct cfp_status st;
@@ -373,6 +553,8 @@ int main(int argc, char **argv)
     test_deterministic();
     test_prefix_stable();
     test_alloc_failures();
+    test_big_deterministic();
+    test_big_errors();
     remove_tree(tmp_root);
     puts("test_gen: ok");
     return 0;

@@ -419,7 +419,7 @@ static cfp_err stream_run(const unsigned char *buf, size_t len, const struct cfp
                           size_t chunk, struct membuf *out, struct cfp_status *st)
 {
     struct cfp_png_stream *s = NULL;
-    cfp_err err = cfp_png_stream_new(o, mem_write, out, NULL, &s, st);
+    cfp_err err = cfp_png_stream_new(o, mem_write, out, NULL, NULL, NULL, &s, st);
 
     for (size_t at = 0, n = chunk > 5 ? 5 : chunk; !err && at < len; at += n, n = chunk)
         err = cfp_png_stream_feed(s, buf + at, n < len - at ? n : len - at, st);
