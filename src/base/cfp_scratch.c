@@ -25,6 +25,10 @@ union hdr {
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static union hdr *idle[CFP_SCRATCH_KEEP];
 static size_t nidle, idle_bytes;
+/* Bytes of pool-sized buffers (POOL_MIN and up) taken and not given back:
+ * idle buffers are kept only while busy + idle stays within
+ * CFP_SCRATCH_BYTES (the header says why). */
+static size_t busy_bytes;
 
 /* Below this, malloc serves from its heap without fresh pages (main.c's
  * mmap threshold), so such buffers are neither pooled nor served from the
@@ -92,8 +96,10 @@ void *cfp_scratch_take(size_t n)
             h = idle[i];
             best = i;
         }
-    if (h)
+    if (h) {
         unpark(best);
+        busy_bytes += h->cap;
+    }
     pthread_mutex_unlock(&pool_lock);
     if (!h) {
         size_t bytes = alloc_size(n);
@@ -102,8 +108,20 @@ void *cfp_scratch_take(size_t n)
         if (!h)
             return NULL;
         h->cap = bytes - sizeof(*h);
+        if (h->cap >= POOL_MIN) {
+            pthread_mutex_lock(&pool_lock);
+            busy_bytes += h->cap;
+            pthread_mutex_unlock(&pool_lock);
+        }
     }
     return h + 1;
+}
+
+/* Idle bytes the pool may keep now: what the buffers in use leave of
+ * CFP_SCRATCH_BYTES. */
+static size_t room(void)
+{
+    return busy_bytes < CFP_SCRATCH_BYTES ? CFP_SCRATCH_BYTES - busy_bytes : 0;
 }
 
 /* Whether h fits once every idle buffer smaller than it is dropped: the
@@ -117,7 +135,7 @@ static bool can_fit(const union hdr *h)
             keep_n++;
             keep_bytes += idle[i]->cap;
         }
-    return keep_n < CFP_SCRATCH_KEEP && h->cap <= CFP_SCRATCH_BYTES - keep_bytes;
+    return keep_n < CFP_SCRATCH_KEEP && keep_bytes <= room() && h->cap <= room() - keep_bytes;
 }
 
 void cfp_scratch_give(void *p)
@@ -128,10 +146,12 @@ void cfp_scratch_give(void *p)
     if (!h)
         return;
     pthread_mutex_lock(&pool_lock);
+    if (h->cap >= POOL_MIN)
+        busy_bytes -= h->cap;
     if (h->cap >= POOL_MIN && can_fit(h)) {
         /* Drop the smallest idle buffers until h fits (can_fit: all of
          * them are smaller than h). */
-        while (nidle == CFP_SCRATCH_KEEP || idle_bytes + h->cap > CFP_SCRATCH_BYTES) {
+        while (nidle == CFP_SCRATCH_KEEP || idle_bytes + h->cap > room()) {
             size_t s = 0;
 
             for (size_t i = 1; i < nidle; i++)

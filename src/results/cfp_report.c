@@ -438,6 +438,25 @@ static int on_failure(void *ctx, const struct cfp_record *r)
     return 0;
 }
 
+/* The newest run's memory budget and what its images held at once. */
+static void print_memory(const struct cfp_report_state *rep, const struct cfp_report_run *r)
+{
+    const struct cfp_run_info *in = &r->info;
+
+    if (in->memory_source[0] == '\0')
+        return; /* recorded before the budget existed */
+    if (in->memory_budget <= 0)
+        fprintf(rep->f, "Memory: the newest run had no budget (%s); its images held at most "
+                        "%.1f MB at once, peak RSS %.1f MB.\n\n",
+                in->memory_source, (double)in->memory_peak / 1048576.0,
+                (double)in->peak_rss_kb / 1024.0);
+    else
+        fprintf(rep->f, "Memory: the newest run's budget was %.1f MB (%s); its images held at "
+                        "most %.1f MB at once, peak RSS %.1f MB.\n\n",
+                (double)in->memory_budget / 1048576.0, in->memory_source,
+                (double)in->memory_peak / 1048576.0, (double)in->peak_rss_kb / 1024.0);
+}
+
 static cfp_err write_body(struct cfp_report_state *rep, struct cfp_status *st)
 {
     const struct cfp_report_run *last;
@@ -453,9 +472,10 @@ static cfp_err write_body(struct cfp_report_state *rep, struct cfp_status *st)
         fprintf(rep->f, "No runs recorded yet.\n");
         return CFP_ERR_OK;
     }
+    last = nth(rep, rep->nruns - 1);
+    print_memory(rep, last);
     print_workloads(rep);
     print_history(rep);
-    last = nth(rep, rep->nruns - 1);
     print_hosts(rep, last);
     if (last->info.failed == 0)
         return CFP_ERR_OK;

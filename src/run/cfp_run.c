@@ -201,7 +201,7 @@ static void fill_info(const struct cfp_run_cfg *cfg, struct cfp_run_info *info)
                    cfp_cpus_source_name(cfp_cpus_get()->source));
     info->memory_budget = (int64_t)(cfg->memory_total ? cfg->memory_total : cfg->task.memory);
     (void)snprintf(info->memory_source, sizeof(info->memory_source), "%s",
-                   cfg->memory_source ? cfg->memory_source : "given");
+                   cfg->memory_source ? cfg->memory_source : cfg->task.memory ? "given" : "none");
     if (cfg->shard_n > 0)
         (void)snprintf(info->shard, sizeof(info->shard), "%d/%d", cfg->shard_k, cfg->shard_n);
 }
