@@ -9,9 +9,13 @@
  * handed out again, so their pages are faulted in once per run.
  *
  * Requests under 256 KiB bypass the pool (malloc's heap serves them without
- * fresh pages). The pool holds at most CFP_SCRATCH_KEEP idle buffers and
- * CFP_SCRATCH_BYTES idle bytes (the largest buffers are kept); buffers in
- * use are bounded, as before, by the number of tasks processed at once.
+ * fresh pages). The pool holds at most CFP_SCRATCH_KEEP idle buffers, and
+ * keeps one only while the pool-sized buffers in use and the idle ones
+ * together stay within CFP_SCRATCH_BYTES (the largest buffers are kept):
+ * a cache beside what is in use, not on top of it, so a run decoding on
+ * several cores keeps less idle than a sequential one (issue #17: the
+ * concurrent engines' peak RSS). Buffers in use are bounded by the memory
+ * budget (task/cfp_budget.h).
  * Buffers of 2 MiB or more are sized in whole 2 MiB pages and asked to be
  * backed by transparent huge pages (cfp_scratch.c says why).
  * Thread-safe: one mutex, taken once per take or give. */

@@ -144,7 +144,7 @@ JobCompType=jobcomp/filetxt
 JobCompLoc=$dir/log/jobcomp.txt
 # No cgroup-based tracking or binding: works whatever /sys/fs/cgroup holds.
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=task/cgroup
 # Debian's Open MPI direct-launches with PMIx only (not pmi2).
 MpiDefault=pmix
 SelectType=select/cons_tres
@@ -161,7 +161,7 @@ ReturnToService=2
 SlurmdParameters=config_overrides
 EOF
   for i in "${!nodes[@]}"; do
-    echo "NodeName=${nodes[i]} NodeAddr=${addrs[i]} CPUs=4 State=UNKNOWN"
+    echo "NodeName=${nodes[i]} NodeAddr=${addrs[i]} CPUs=4 RealMemory=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 )) State=UNKNOWN"
   done
   echo "PartitionName=debug Nodes=$node_list Default=YES MaxTime=INFINITE State=UP"
 } >"$dir/slurm.conf"
@@ -173,6 +173,7 @@ cat >"$dir/cgroup.conf" <<EOF
 CgroupPlugin=cgroup/v1
 CgroupAutomount=yes
 CgroupMountpoint=/sys/fs/cgroup
+ConstrainRAMSpace=yes
 EOF
 {
   echo "# Source this to use the Slurm under $dir."
