@@ -2,6 +2,7 @@
 #include "task/cfp_proc.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,6 +20,7 @@ enum proc_kind { KIND_UNDECIDED, KIND_IMAGE, KIND_TEXT, KIND_CSV };
 enum img_mode { IMG_HEAD, IMG_WHOLE, IMG_STREAM };
 
 #define SNIFF_LEN 8
+#define STREAM_ALL_ENV "CFP_TEST_STREAM_ALL"
 #define CT_MAX    128
 
 struct cfp_proc {
@@ -125,6 +127,10 @@ void cfp_proc_plan_image(const unsigned char *head, size_t len, int64_t announce
     bool small = announced > 0 && (uint64_t)announced <= CFP_PROC_WHOLE_MAX;
 
     memset(plan, 0, sizeof(*plan));
+    /* Test hook (doc/testing.md): stream every image, so that tests can
+     * check the streaming path gives the whole path's bytes on any data. */
+    if (getenv(STREAM_ALL_ENV))
+        small = false;
     if (!cfp_png_peek(head, len, &h)) {
         /* No header to plan by: a small body goes whole to libpng's verdict,
          * a large or unsized one streams (its header fails it early). */

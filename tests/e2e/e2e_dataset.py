@@ -152,6 +152,27 @@ def check_https(work, ds):
         srv.stop()
 
 
+def check_streamed(work, ds, base, whole_rows):
+    """Every image decoded as it arrives (the test hook CFP_TEST_STREAM_ALL;
+    async fetches each one again on a pool thread): the same output bytes as
+    the whole-buffer path, task by task."""
+    env = dict(os.environ, CFP_TEST_STREAM_ALL="1")
+    want = {r["index"]: (r["status"], r["digest"]) for r in whole_rows}
+    for mode in ("threading", "async"):
+        h5 = os.path.join(work, "stream-%s.h5" % mode)
+        args = list(base)
+        args[args.index("--results") + 1] = h5
+        args[args.index("--mode") + 1] = mode
+        rc, _, err = run_cfp(args + ["--output-dir", os.path.join(work, "stream-" + mode),
+                                     "--max-side", "100"], env=env)
+        check(rc == 0, "streamed %s run: exit %d %s" % (mode, rc, err))
+        rows = read_runs(h5)[0][2]
+        got = {r["index"]: (r["status"], r["digest"]) for r in rows}
+        check(got == want, "streamed %s: outputs differ from the whole-buffer path: %r vs %r"
+              % (mode, got, want))
+    print("streamed decoding: same outputs in threading and async")
+
+
 def main():
     work = tmpdir("cfp-e2e-")
     ds = os.path.join(work, "dataset")
@@ -179,6 +200,7 @@ def main():
     runs2 = read_runs(h5)
     check(len(runs2) == 2 and runs2[0][0] == rid and len(runs2[0][2]) == nfiles, "second run appended")
     check_outputs(ds, runs2[1][2], 100)
+    check_streamed(work, ds, base, runs2[1][2])
     rep = os.path.join(work, "again.txt")
     rc, _, err = run_cfp(["report", h5, "-o", rep])
     check(rc == 0, "cfp report: exit %d %s" % (rc, err))
