@@ -60,7 +60,9 @@ struct cfp_async_loop {
     struct slot *retry;                  /* unordered; at most cap long, scanned linearly */
     struct slot *handoff, *handoff_tail; /* FIFO of finished jobs not yet in the queue */
     struct slot *paused;                 /* transfers paused for memory */
-    atomic_bool mem_freed;               /* a pool thread gave memory back (its hook) */
+    atomic_llong mem_freed;              /* 1: a pool thread gave memory back (its hook);
+                                            a whole 8 bytes, so that no plain field shares
+                                            the word (TSan watches 8-byte cells) */
     bool src_done, stopping;
 };
 
@@ -486,7 +488,7 @@ static void paused_resume(struct cfp_async_loop *l)
 {
     struct slot *s = l->paused;
 
-    if (!s || !atomic_exchange(&l->mem_freed, false))
+    if (!s || !atomic_exchange(&l->mem_freed, 0))
         return;
     l->paused = NULL;
     for (struct slot *next; s; s = next) {
@@ -501,7 +503,7 @@ static void mem_freed(void *ctx)
 {
     struct cfp_async_loop *l = ctx;
 
-    atomic_store(&l->mem_freed, true);
+    atomic_store(&l->mem_freed, 1);
     curl_multi_wakeup(l->multi);
 }
 
@@ -569,7 +571,7 @@ cfp_err cfp_async_loop_new(struct cfp_async_pool *p, int concurrency, int per_ho
     l->p = p;
     l->src = src;
     l->cap = concurrency;
-    atomic_init(&l->mem_freed, false);
+    atomic_init(&l->mem_freed, 0);
     if (p->cfg->budget)
         cfp_budget_on_release(p->cfg->budget, mem_freed, l);
     p->multi = l->multi;
