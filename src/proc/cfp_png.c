@@ -44,6 +44,8 @@ void cfp_png_opts_init(struct cfp_png_opts *o)
     o->max_side = CFP_PNG_MAX_SIDE_DEFAULT;
     o->max_pixels = CFP_PNG_MAX_PIXELS_DEFAULT;
     o->libpng_only = false;
+    o->input_done = NULL;
+    o->input_ctx = NULL;
 }
 
 png_voidp PNGCBAPI cfp_png_on_malloc(png_structp png, png_alloc_size_t n)
@@ -359,6 +361,8 @@ static cfp_err decode_fast(const struct png_ctx *c, struct decoder *d, const str
         return cfp_status_set(st, err, "PNG decode: out of memory (whole-image buffer)");
     if (!*taken)
         return CFP_ERR_OK;
+    if (o->input_done)
+        o->input_done(o->input_ctx); /* f holds the image: the file is read */
     d->w = f.w;
     d->h = f.h;
     d->passes = 1;
@@ -428,6 +432,8 @@ cfp_err cfp_png_process(const unsigned char *buf, size_t len, const struct cfp_p
         if (err)
             return err;
         err = decode(&c, &d, o, info, st);
+        if (!err && o->input_done)
+            o->input_done(o->input_ctx);
     }
     /* Only the output image is still needed: free the rest before encoding. */
     cfp_png_decoder_release(&d);

@@ -18,6 +18,7 @@
 #include "base/cfp_io.h"
 
 #define CFP_PNG_MAX_SIDE_DEFAULT   512u
+
 /* A safety limit against decompression bombs, not a memory limit (the
  * memory budget is: cfp_png_need()): 2^32 pixels, a 65536 x 65536 image. */
 #define CFP_PNG_MAX_PIXELS_DEFAULT 4294967296u
@@ -27,6 +28,13 @@ struct cfp_png_opts {
     uint64_t max_pixels; /* refuse width * height above this, > 0; default 2^32 */
     bool libpng_only;    /* decode with libpng even where the fast path
                           * (cfp_pngfast.h) would: for tests and benchmarks */
+    /* Called (when set) as soon as the input buffer is no longer read:
+     * after the fast path inflated the image, or after libpng read IEND,
+     * before the rows are resized and encoded; the caller may free the
+     * buffer then, so a task does not hold its compressed body and its
+     * inflated image for the rest of the work. */
+    void (*input_done)(void *ctx);
+    void *input_ctx;
 };
 
 /* Sizes of the last image processed; -1 where not (yet) known. */

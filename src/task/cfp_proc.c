@@ -355,11 +355,22 @@ struct cfp_fetch_sink cfp_proc_sink(struct cfp_proc *p)
     return s;
 }
 
+/* The decoder read the whole body: it goes back to the pool now. */
+static void body_done(void *ctx)
+{
+    cfp_buf_free(ctx);
+}
+
 /* A whole body: the engine admits its decode, then it is processed. */
 static cfp_err finish_whole(struct cfp_proc *p)
 {
     struct cfp_png_opts o = {.max_side = p->cfg->max_side, .max_pixels = p->cfg->max_pixels};
     cfp_err err;
+
+    if (!p->whole) { /* a borrowed body belongs to the engine */
+        o.input_done = body_done;
+        o.input_ctx = p->body;
+    }
 
     if (p->img == IMG_HEAD) /* a borrowed body, or one shorter than a header */
         cfp_proc_plan_image(p->body->data, p->body->len, (int64_t)p->body->len,
