@@ -86,7 +86,7 @@ static cfp_err body_begin(void *ctx, const char *content_type, int64_t size)
  * then data's): plan it. A streamed image is stopped, to be redone on a
  * pool thread; a whole body is parked, or the transfer paused
  * (CFP_ERR_AGAIN, nothing consumed) until memory is given back. */
-static cfp_err body_plan(struct slot *s, const unsigned char *data, size_t n)
+static cfp_err body_plan(struct slot *s, const unsigned char *data)
 {
     const struct cfp_task_cfg *cfg = s->l->p->cfg;
     unsigned char head[CFP_PNG_HEAD_LEN];
@@ -94,9 +94,9 @@ static cfp_err body_plan(struct slot *s, const unsigned char *data, size_t n)
     struct cfp_img_plan plan;
     cfp_err err;
 
-    memcpy(head, s->job.body.data, have);
-    memcpy(head + have, data, sizeof(head) - have);
-    (void)n;
+    if (have > 0) /* an empty buffer has no data pointer */
+        memcpy(head, s->job.body.data, have);
+    memcpy(head + have, data, sizeof(head) - have); /* data holds at least that */
     if (!cfp_png_sniff(head, sizeof(head))) {
         s->planned = true; /* not a PNG: the type check decides */
         return CFP_ERR_OK;
@@ -129,7 +129,7 @@ static cfp_err body_data(void *ctx, const void *data, size_t n)
     cfp_err err;
 
     if (!s->planned && before < CFP_PNG_HEAD_LEN && before + n >= CFP_PNG_HEAD_LEN) {
-        err = body_plan(s, data, n);
+        err = body_plan(s, data);
         if (err)
             return err;
     }

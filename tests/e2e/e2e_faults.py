@@ -283,7 +283,7 @@ def run_baseline(work, files, fbase, base):
         check(rc == 1, "rounds %s: exit %d\n%s" % (mode, rc, err[-2000:]))
         stats = [(int(a), float(b), int(c)) for a, b, c in
                  re.findall(r"stats: (\d+) records, rss ([\d.]+) MB, peak [\d.]+ MB, open fds (\d+)", err)]
-        check(len(stats) == 30, "rounds %s: %d stats lines, want 30" % (mode, len(stats)))
+        check(len(stats) == 30, "rounds %s: %d stats lines, want 30\n%s" % (mode, len(stats), err[-3000:]))
         fds = [s[2] for s in stats]
         rss = [s[1] for s in stats]
         # Descriptors move with the connections open at the moment of the
