@@ -11,10 +11,10 @@
    after them (afterok): the merged file equals the single run.
 4. `sbatch -n 2 --cpus-per-task=1` running `srun --mpi=pmix cfp --mode mpi
    -v`: each rank sizes its engine for 1 CPU (its log line and 8 threading
-   workers), the run records cpus = 2. This Slurm binds nothing
-   (task/none), so both ranks see the machine's CPUs: the 1 comes from
-   cfp's node-local split (doc/mpi.md), not from SLURM_CPUS_PER_TASK,
-   which cfp does not read.
+   workers), the run records cpus = 2. This Slurm binds no CPUs (task/none,
+   or task/cgroup constraining memory only), so both ranks see the
+   machine's CPUs: the 1 comes from cfp's node-local split (doc/mpi.md),
+   not from SLURM_CPUS_PER_TASK, which cfp does not read.
 Usage: slurm_jobs.py SLURM_DIR (CFP_BIN, CFP_SRC from CTest)."""
 import os
 import re

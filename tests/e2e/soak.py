@@ -117,7 +117,14 @@ def run(label, argv, expect, every, h5):
     # after warm-up: 3.5-10 MB on an idle machine, 16.3-17.5 MB with the
     # suite running beside it (before and after the #16 changes alike). A
     # leak of one body per failed task (400 faults here) grows far more.
-    check(growth < 24, "%s: peak RSS grew %.1f MB after warm-up" % (label, growth))
+    # Under a sanitizer the RSS is ASan's: freed blocks sit in its quarantine
+    # (256 MB) until it recycles them, so it grows with the churn of frees,
+    # not with cfp's memory: 33-51 MB under ASan after the #17 changes (the
+    # scratch pool now frees buffers it used to keep idle), 14.5 and 9.2 MB
+    # in the Release build the same hour. LeakSanitizer checks leaks there,
+    # and the Release run of this test checks the growth (as e2e_faults does).
+    sanitized = os.environ.get("CFP_SANITIZE", "") != ""
+    check(sanitized or growth < 24, "%s: peak RSS grew %.1f MB after warm-up" % (label, growth))
     q = max(1, len(stats) // 4)
     fd_early = sum(s[3] for s in stats[q:2 * q]) / q
     fd_late = sum(s[3] for s in stats[-q:]) / q

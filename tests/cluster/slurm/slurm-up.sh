@@ -15,7 +15,9 @@
 # DIR/daemons.pids records "name pid node" of each daemon started here, for
 # slurm-down.sh (same arguments). On any failure: log tails on stderr,
 # Slurm torn down (hosts stay), exit 1.
-# Environment: CFP_SLURM_PORT_BASE, with --hosts CFP_HOSTS_SLURM_PORT_BASE
+# Environment: CFP_SLURM_MEM_CGROUP=0 (one node: --mem not enforced by a
+# cgroup, as with --hosts; default: enforced where cgroup v1 has memory),
+# CFP_SLURM_PORT_BASE, with --hosts CFP_HOSTS_SLURM_PORT_BASE
 # (slurmctld port; slurmd uses the next one; default 16817, with --hosts
 # 16827, so that both fixtures run at once), CFP_SLURM_UP_TIMEOUT (seconds
 # to wait for idle, default 30).
@@ -116,6 +118,16 @@ munged --socket="$sock" --key-file="$dir/munge/munge.key" \
 started munged "$dir/run/munged.pid" ''
 
 # --- configuration
+# Memory: RealMemory is the machine's (the default, 1 MB, refuses any
+# --mem). The one-node Slurm enforces --mem with task/cgroup when the cgroup
+# v1 memory controller is mounted (CFP_SLURM_MEM_CGROUP=0 turns that off).
+# Otherwise, and always with --hosts (kept as it was: task/none, CR_CPU),
+# --mem only reaches the job's environment (SLURM_MEM_PER_NODE).
+mem_mb=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024))
+mem_cgroup=0 task_plugin=task/none select_params=CR_CPU
+if [[ -z $hosts_dir && ${CFP_SLURM_MEM_CGROUP:-1} != 0 && -f /sys/fs/cgroup/memory/memory.limit_in_bytes ]]; then
+  mem_cgroup=1 task_plugin=task/cgroup select_params=CR_CPU_Memory
+fi
 {
   cat <<EOF
 # Written by tests/cluster/slurm/slurm-up.sh; nodes ${nodes[*]}, everything under $dir.
@@ -142,13 +154,29 @@ TmpFS=$dir/tmp/%n
 MailProg=/bin/true
 JobCompType=jobcomp/filetxt
 JobCompLoc=$dir/log/jobcomp.txt
-# No cgroup-based tracking or binding: works whatever /sys/fs/cgroup holds.
+# No cgroup-based process tracking, no CPU binding (task/cgroup, when used,
+# constrains memory only: cgroup.conf).
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/cgroup
+TaskPlugin=$task_plugin
 # Debian's Open MPI direct-launches with PMIx only (not pmi2).
 MpiDefault=pmix
 SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
+SelectTypeParameters=$select_params
+EOF
+  if ((mem_cgroup)); then
+    cat <<EOF
+# --mem is enforced (task/cgroup + ConstrainRAMSpace): slurmd sets the job's
+# cgroup to it, but passes it on only when memory is a consumable resource
+# (CR_CPU_Memory; with CR_CPU every job's cgroup gets RealMemory). A job
+# without --mem gets its CPUs' share: memory never holds back a job that
+# its CPUs would let run.
+DefMemPerCPU=$((mem_mb / 4))
+# Job cgroups are slurm_<node>/uid_0/job_<id>: ids from the port, so that two
+# one-node fixtures at once (other ports, both node localhost) never share one.
+FirstJobId=$((ctld_port * 1000 + 1))
+EOF
+  fi
+  cat <<EOF
 SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0,sched_interval=1,bf_interval=1
 # No slurmdbd: finished jobs stay in squeue/scontrol for 5 min (jobcomp.txt
@@ -161,20 +189,26 @@ ReturnToService=2
 SlurmdParameters=config_overrides
 EOF
   for i in "${!nodes[@]}"; do
-    echo "NodeName=${nodes[i]} NodeAddr=${addrs[i]} CPUs=4 RealMemory=$(( $(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024 )) State=UNKNOWN"
+    echo "NodeName=${nodes[i]} NodeAddr=${addrs[i]} CPUs=4 RealMemory=$mem_mb State=UNKNOWN"
   done
   echo "PartitionName=debug Nodes=$node_list Default=YES MaxTime=INFINITE State=UP"
 } >"$dir/slurm.conf"
 # slurmd loads a cgroup plugin even with proctrack/linuxproc + task/none.
 # Autodetect fails with nothing mounted on /sys/fs/cgroup, cgroup/v2 fails on
 # a v1 hybrid layout; cgroup/v1 works with hybrid, cgroup2-only and nothing
-# mounted (nothing here asks it for a controller, so it never mounts one).
-cat >"$dir/cgroup.conf" <<EOF
-CgroupPlugin=cgroup/v1
-CgroupAutomount=yes
-CgroupMountpoint=/sys/fs/cgroup
-ConstrainRAMSpace=yes
-EOF
+# mounted (with task/none nothing asks it for a controller, so it never
+# mounts one). task/cgroup here asks for the memory controller only.
+{
+  echo "CgroupPlugin=cgroup/v1"
+  echo "CgroupAutomount=yes"
+  echo "CgroupMountpoint=/sys/fs/cgroup"
+  if ((mem_cgroup)); then
+    echo "ConstrainRAMSpace=yes"
+    echo "ConstrainSwapSpace=no"
+    echo "ConstrainCores=no"
+    echo "ConstrainDevices=no"
+  fi
+} >"$dir/cgroup.conf"
 {
   echo "# Source this to use the Slurm under $dir."
   if [[ -n $hosts_dir ]]; then
@@ -183,6 +217,9 @@ EOF
   fi
   echo "export SLURM_CONF=$dir/slurm.conf"
   echo "export CFP_SLURM_NODES=$node_list"
+  echo "# 1: a job's --mem is its memory cgroup's limit; 0: --mem only reaches"
+  echo "# the job's environment (SLURM_MEM_PER_NODE)."
+  echo "export CFP_SLURM_MEM_ENFORCED=$mem_cgroup"
   echo "# Open MPI refuses root without these; sbatch/srun pass them on to jobs."
   echo "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"
 } >"$dir/env.sh"
