@@ -269,9 +269,10 @@ static int run_exit(const struct cfp_engine_stats *s, const char *results, const
     }
     /* Stuck tasks are said also with --quiet: a thread was left behind. */
     if (!silent && (!quiet || s->stuck > 0))
-        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed%s; results %s, report %s\n",
+        fprintf(stderr, "cfp: %lld tasks, %lld ok, %lld failed%s; results %s%s%s\n",
                 (long long)s->tasks, (long long)s->ok, (long long)s->failed,
-                stuck_note(s, note, sizeof(note)), results, report);
+                stuck_note(s, note, sizeof(note)), results, report ? ", report " : " (no report)",
+                report ? report : "");
     return s->failed ? CFP_EXIT_FAILED : CFP_EXIT_OK;
 }
 
@@ -354,7 +355,7 @@ static void print_resume(const struct cfp_cli_opts *o)
 int cfp_cli_run_end(const struct cfp_cli_opts *o, const struct cfp_engine_stats *s)
 {
     const struct cfp_joblog *log = &o->joblog;
-    int rc = run_exit(s, o->results, o->report, false, o->silent);
+    int rc = run_exit(s, o->results, o->no_report ? NULL : o->report, false, o->silent);
     double mb = 1024.0 * 1024.0;
 
     if (o->silent || rc == CFP_EXIT_STOPPED)
