@@ -45,40 +45,9 @@ struct big_job {
     cfp_gen_big_progress_fn progress;
     void *pctx;
     uint64_t done, total;
-    bool nomem;    /* set by the allocation callback */
     bool stopped;  /* a stop was requested (cfp_stop.h) */
-    char msg[128]; /* libpng's error message */
+    struct cfp_gen_pngerr err; /* libpng's verdict: out of memory, its message */
 };
-
-static png_voidp big_alloc_cb(png_structp png, png_alloc_size_t n)
-{
-    png_voidp q = cfp_malloc(n);
-
-    if (!q)
-        ((struct big_job *)png_get_error_ptr(png))->nomem = true;
-    return q;
-}
-
-static void big_free_cb(png_structp png, png_voidp q)
-{
-    (void)png;
-    cfp_free(q);
-}
-
-static void big_error_cb(png_structp png, png_const_charp msg)
-{
-    struct big_job *j = png_get_error_ptr(png);
-
-    (void)snprintf(j->msg, sizeof(j->msg), "%s", msg);
-    png_longjmp(png, 1);
-}
-
-static void big_warning_cb(png_structp png, png_const_charp msg)
-{
-    /* Nothing we write should warn; a warning does not spoil the file. */
-    (void)png;
-    (void)msg;
-}
 
 static cfp_err check_opts(const struct cfp_gen_big_opts *o, struct cfp_status *st)
 {
@@ -197,8 +166,7 @@ static void write_rows(png_structp png, struct big_job *j, int passes)
  * needs to be volatile. */
 static cfp_err encode(FILE *f, struct big_job *j)
 {
-    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, j, big_error_cb,
-                                                big_warning_cb, NULL, big_alloc_cb, big_free_cb);
+    png_structp png = cfp_gen_png_writer(&j->err);
     png_infop info;
 
     if (!png)
@@ -210,7 +178,7 @@ static cfp_err encode(FILE *f, struct big_job *j)
     }
     if (setjmp(png_jmpbuf(png))) {
         png_destroy_write_struct(&png, &info);
-        return j->nomem ? CFP_ERR_NOMEM : j->stopped ? CFP_ERR_STOPPED : CFP_ERR_PNG_ENCODE;
+        return j->err.nomem ? CFP_ERR_NOMEM : j->stopped ? CFP_ERR_STOPPED : CFP_ERR_PNG_ENCODE;
     }
     png_init_io(png, f);
     write_header(png, info, j->o);
@@ -254,8 +222,8 @@ static cfp_err write_image(FILE *f, struct big_job *j, struct cfp_status *st)
                        (unsigned long long)j->total);
     else if (err)
         cfp_status_set(st, err, "libpng: %s",
-                       j->nomem    ? "out of memory"
-                       : j->msg[0] ? j->msg
+                       j->err.nomem    ? "out of memory"
+                       : j->err.msg[0] ? j->err.msg
                                    : cfp_strerror(err));
 out_free:
     cfp_free(j->row);

@@ -6,6 +6,8 @@
 #ifndef CFP_GEN_INTERNAL_H
 #define CFP_GEN_INTERNAL_H
 
+#include <png.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +32,17 @@ enum cfp_gen_stream {
     CFP_GEN_STREAM_VOCAB = 4,
     CFP_GEN_STREAM_BIG = 5, /* cfp_gen_big.c: index 0 */
 };
+
+/* What the libpng callbacks of a generator's write leave behind. */
+struct cfp_gen_pngerr {
+    bool nomem;    /* an allocation failed */
+    char msg[128]; /* libpng's error message */
+};
+
+/* A libpng write struct allocating through cfp_malloc, whose errors land in
+ * e (its error pointer) and longjmp; warnings are dropped. NULL when out of
+ * memory. */
+png_structp cfp_gen_png_writer(struct cfp_gen_pngerr *e);
 
 /* Writes file number index of its kind to f (opened for writing by the
  * caller, who also flushes, checks and closes it). The generators stop early

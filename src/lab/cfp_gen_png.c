@@ -54,11 +54,6 @@ struct img_plan {
     int npalette, ntrans;
 };
 
-/* Context of one libpng write: where the error callback leaves its verdict. */
-struct png_ctx {
-    bool nomem;
-    char msg[128];
-};
 
 static void plan_format(struct img_plan *p)
 {
@@ -242,7 +237,7 @@ static png_voidp png_alloc_cb(png_structp png, png_alloc_size_t n)
     png_voidp q = cfp_malloc(n);
 
     if (!q)
-        ((struct png_ctx *)png_get_error_ptr(png))->nomem = true;
+        ((struct cfp_gen_pngerr *)png_get_error_ptr(png))->nomem = true;
     return q;
 }
 
@@ -254,9 +249,9 @@ static void png_free_cb(png_structp png, png_voidp q)
 
 static void png_error_cb(png_structp png, png_const_charp msg)
 {
-    struct png_ctx *ctx = png_get_error_ptr(png);
+    struct cfp_gen_pngerr *e = png_get_error_ptr(png);
 
-    (void)snprintf(ctx->msg, sizeof(ctx->msg), "%s", msg);
+    (void)snprintf(e->msg, sizeof(e->msg), "%s", msg);
     png_longjmp(png, 1);
 }
 
@@ -265,6 +260,12 @@ static void png_warning_cb(png_structp png, png_const_charp msg)
     /* Nothing we write should warn; a warning does not spoil the file. */
     (void)png;
     (void)msg;
+}
+
+png_structp cfp_gen_png_writer(struct cfp_gen_pngerr *e)
+{
+    return png_create_write_struct_2(PNG_LIBPNG_VER_STRING, e, png_error_cb, png_warning_cb, NULL,
+                                     png_alloc_cb, png_free_cb);
 }
 
 /* Row filters: one image in six lets libpng choose per row (a mix of all
@@ -336,10 +337,9 @@ static void write_pixels(png_structp png, const struct img_plan *p, struct cfp_g
  * between setjmp and a possible longjmp except through pointers, so no local
  * needs to be volatile. */
 static cfp_err encode(FILE *f, const struct img_plan *p, struct cfp_gen_scene *sc,
-                      const struct img_bufs *b, struct png_ctx *ctx)
+                      const struct img_bufs *b, struct cfp_gen_pngerr *ctx)
 {
-    png_structp png = png_create_write_struct_2(PNG_LIBPNG_VER_STRING, ctx, png_error_cb,
-                                                png_warning_cb, NULL, png_alloc_cb, png_free_cb);
+    png_structp png = cfp_gen_png_writer(ctx);
     png_infop info;
 
     if (!png)
@@ -389,7 +389,7 @@ cfp_err cfp_gen_png_file(FILE *f, uint64_t seed, unsigned index, enum cfp_gen_pr
     struct img_plan plan;
     struct cfp_gen_scene *sc = NULL;
     struct img_bufs bufs = {0};
-    struct png_ctx ctx = {.nomem = false};
+    struct cfp_gen_pngerr ctx = {.nomem = false};
     cfp_err err;
 
     cfp_rng_seed_stream(&r, seed, CFP_GEN_STREAM_IMAGE, index);
