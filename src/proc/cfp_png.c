@@ -199,6 +199,15 @@ cfp_err cfp_png_check_header(struct decoder *d, const struct cfp_png_opts *o,
     return CFP_ERR_OK;
 }
 
+int cfp_png_channels(const struct decoder *d)
+{
+    static const int base[7] = {1, 0, 3, 3, 2, 0, 4};
+    int type = png_get_color_type(d->png, d->info) & 7;
+    int ch = base[type] ? base[type] : 4;
+
+    return (ch == 1 || ch == 3) && png_get_valid(d->png, d->info, PNG_INFO_tRNS) ? ch + 1 : ch;
+}
+
 /* Asks libpng for 8-bit gray, gray+alpha, RGB or RGBA (see cfp_png.h). */
 void cfp_png_set_transforms(struct decoder *d)
 {

@@ -67,6 +67,10 @@ void cfp_png_set_limits(const struct decoder *d);
 cfp_err cfp_png_check_header(struct decoder *d, const struct cfp_png_opts *o,
                              struct cfp_png_info *info, struct cfp_status *st);
 
+/* The channels the transforms will give (a tRNS chunk adds alpha): known
+ * once the chunks before the image data are read, before the transforms. */
+int cfp_png_channels(const struct decoder *d);
+
 /* Asks libpng for 8-bit gray, gray+alpha, RGB or RGBA; sets d->passes. */
 void cfp_png_set_transforms(struct decoder *d);
 

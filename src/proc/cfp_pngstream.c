@@ -54,16 +54,20 @@ static void PNGCBAPI on_header(png_structp png, png_infop info)
     d->w = png_get_image_width(png, d->info);
     d->h = png_get_image_height(png, d->info);
     err = cfp_png_check_header(d, s->o, s->info, s->st);
+    if (!err && s->admit) {
+        /* Before png_read_update_info: it allocates libpng's rows, which a
+         * 2^30-pixel-wide row makes gigabytes (the fuzzer found it). */
+        struct cfp_png_header h = {d->w, d->h, png_get_bit_depth(png, d->info),
+                                   png_get_color_type(png, d->info),
+                                   png_get_interlace_type(png, d->info) != PNG_INTERLACE_NONE,
+                                   cfp_png_channels(d)};
+
+        err = s->admit(s->actx, cfp_png_need(&h, s->o->max_side, true), s->st);
+    }
     if (err)
         stream_fail(s, err);
     cfp_png_set_transforms(d); /* png_read_update_info starts the rows */
     err = cfp_png_check_layout(d, &ch, s->st);
-    if (!err && s->admit) {
-        struct cfp_png_header h = {d->w, d->h, 8, 0, d->passes > 1, ch};
-
-        h.color_type = png_get_color_type(png, d->info);
-        err = s->admit(s->actx, cfp_png_need(&h, s->o->max_side, true), s->st);
-    }
     if (!err)
         err = cfp_png_alloc_buffers(d, ch, s->st);
     if (err)

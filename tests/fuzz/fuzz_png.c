@@ -18,7 +18,16 @@
  * mutation of IHDR (sizes, colour type, depth, interlace) or of the image
  * data would stop at the CRC. When the input has a wrong CRC, it is
  * therefore processed a second time with every chunk CRC recomputed, so
- * such mutations reach the decoder, transforms, resizer and encoder. */
+ * such mutations reach the decoder, transforms, resizer and encoder.
+ *
+ * As the engines do (cfp_proc.c, task/cfp_budget.h), an image whose
+ * estimated decode (cfp_png_need from its header) is over a budget of
+ * FUZZ_BUDGET is not decoded: a real run fails it with MEMORY before any
+ * allocation; since --max-pixels became a bomb limit (2^32) only the budget
+ * bounds a decode's memory. The same input then goes through the
+ * streaming decoder (cfp_png_stream) in pieces whose size the input picks,
+ * its admission hook refusing a need over FUZZ_BUDGET: when both decoders
+ * succeed, their outputs must be the same bytes. */
 #include <stdint.h>
 #include <string.h>
 #include <zlib.h>
@@ -27,8 +36,9 @@
 #include "proc/cfp_resize.h"
 #include "fuzz_common.h"
 
-#define MAX_SIDE  64u
-#define OUT_LIMIT ((size_t)1 << 24)
+#define MAX_SIDE    64u
+#define OUT_LIMIT   ((size_t)1 << 24)
+#define FUZZ_BUDGET ((uint64_t)256 << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -112,18 +122,64 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
+/* The engines' admission of a streamed decode's exact need. */
+static cfp_err admit(void *ctx, uint64_t need, struct cfp_status *st)
+{
+    (void)ctx;
+    return need > FUZZ_BUDGET ? cfp_status_set(st, CFP_ERR_MEMORY, "needs ~%llu bytes",
+                                               (unsigned long long)need)
+                              : CFP_ERR_OK;
+}
+
+/* The streaming decoder on data, in pieces of a size the input picks; when
+ * it and the whole-buffer decoder (whose output is want, NULL if it failed)
+ * both succeed, the bytes must be the same. */
+static void stream_check(const uint8_t *data, size_t size, const struct cfp_png_opts *o,
+                         const struct fuzz_mem *want)
+{
+    struct fuzz_mem out = {.limit = OUT_LIMIT};
+    struct cfp_png_stream *s = NULL;
+    struct cfp_png_info in;
+    struct cfp_status st;
+    size_t piece = size > 40 ? (size_t)data[size - 1] % 97 + 1 : 7;
+    cfp_err err;
+
+    cfp_status_clear(&st);
+    err = cfp_png_stream_new(o, fuzz_mem_write, &out, &in, admit, NULL, &s, &st);
+    FUZZ_CHECK(err == CFP_ERR_OK, "stream_new: %s", st.msg);
+    for (size_t at = 0; !err && at < size; at += piece)
+        err = cfp_png_stream_feed(s, data + at, size - at < piece ? size - at : piece, &st);
+    if (!err)
+        err = cfp_png_stream_finish(s, &st);
+    cfp_png_stream_free(&s);
+    FUZZ_CHECK(err == CFP_ERR_OK || err == CFP_ERR_PNG_DECODE || err == CFP_ERR_TOO_BIG ||
+                   err == CFP_ERR_MEMORY,
+               "stream: undocumented error %s: %s", cfp_errname(err), st.msg);
+    if (!err && want)
+        FUZZ_CHECK(out.len == want->len && memcmp(out.p, want->p, out.len) == 0,
+                   "stream and whole-buffer outputs differ (%zu vs %zu bytes)", out.len,
+                   want->len);
+    fuzz_mem_free(&out);
+}
+
 static void process(const uint8_t *data, size_t size)
 {
     struct fuzz_mem out = {.limit = OUT_LIMIT}, again = {.limit = OUT_LIMIT};
     struct cfp_png_info in, in2;
     struct cfp_png_opts o;
+    struct cfp_png_header h;
     struct cfp_status st;
     cfp_err err;
 
     cfp_png_opts_init(&o);
     o.max_side = MAX_SIDE;
+    if (cfp_png_peek(data, size, &h) && cfp_png_need(&h, MAX_SIDE, false) > FUZZ_BUDGET) {
+        stream_check(data, size, &o, NULL); /* the stream's hook refuses it, or it streams */
+        return;
+    }
     cfp_status_clear(&st);
     err = cfp_png_process(data, size, &o, fuzz_mem_write, &out, &in, &st);
+    stream_check(data, size, &o, err ? NULL : &out);
     if (err) {
         check_failure(err, &st, &in);
         goto out;
