@@ -5,7 +5,14 @@
  * and their bounds in c->f. When a record ends it is checked and, for data
  * records, rendered at once; so only one record is ever held, plus the
  * header, pre-rendered as the JSON keys ("name": ) it contributes to every
- * object. Runs of plain bytes are located with a table and copied in bulk. */
+ * object. Runs of plain bytes are located with a table and copied in bulk.
+ *
+ * That machine is the reference; most data records never reach it:
+ * cfp_csv_fast() (cfp_csv_fast.c) converts every record that lies whole in
+ * the chunk and cannot fail straight from the input into the staging
+ * buffer, and hands anything else (the header, records cut by a chunk
+ * boundary, errors, odd quoting, a coming flush) back to it, record by
+ * record. */
 #include "proc/cfp_csv.h"
 
 #include <inttypes.h>
@@ -15,49 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proc/cfp_csv_internal.h"
 #include "proc/cfp_json.h"
 #include "base/cfp_mem.h"
-
-/* S_QQ: a quote seen inside a quoted field: either the first half of "" or
- * the closing quote, decided by the next byte. */
-enum { S_REC, S_FIELD, S_UNQ, S_QUO, S_QQ };
-
-#define OUT_CAP 65536u /* output staging: JSON reaches wr in blocks this big */
-
-struct field {
-    size_t off, len; /* content bytes at c->buf + off */
-    bool quoted;     /* began with '"': always a JSON string */
-};
-
-struct cfp_csv {
-    cfp_write_fn wr;
-    void *ctx;
-    size_t max_record;
-    cfp_err err; /* first failure; sticky */
-    bool finished;
-    int state;
-    bool bom_done;      /* the BOM question is settled */
-    size_t bom_len;     /* BOM prefix bytes held while undecided */
-    bool last_cr;       /* the previous chunk ended with '\r' */
-    int64_t line;       /* line of the byte being parsed, 1-based */
-    int64_t rec_line;   /* line where the current record began */
-    int64_t quote_line; /* line of the current field's opening quote */
-    int64_t nrec;       /* completed records, the header included */
-    int64_t rows;       /* data records written */
-    size_t rec_bytes;   /* raw bytes of the current record so far */
-    bool quoted;        /* the current field began with a quote */
-    size_t fstart;      /* offset in buf of the current field */
-    unsigned char *buf; /* field contents of the current record */
-    size_t len, cap;
-    struct field *f; /* finished fields of the current record */
-    size_t nf, fcap;
-    unsigned char *keys; /* header as JSON: `"a": ` then `, "b": ` ... */
-    size_t keys_len, keys_cap;
-    size_t *key_end;    /* key i is keys[key_end[i-1] .. key_end[i]) */
-    size_t ncols;       /* 0 until the header is known */
-    unsigned char *out; /* staged output, OUT_CAP bytes */
-    size_t out_len;
-};
 
 /* Bytes that end a run inside an unquoted field. */
 static const bool unq_stop[256] = {[','] = true, ['\r'] = true, ['\n'] = true};
@@ -69,7 +36,7 @@ cfp_err cfp_csv_new(cfp_write_fn wr, void *ctx, size_t max_record, struct cfp_cs
     if (!c)
         return CFP_ERR_NOMEM;
     /* buf and f start non-NULL so that empty fields still point somewhere. */
-    c->out = cfp_malloc(OUT_CAP);
+    c->out = cfp_malloc(OUT_CAP + CSV_SLACK);
     if (!c->out)
         goto out_free_c;
     c->buf = cfp_malloc(256);
@@ -232,40 +199,6 @@ static cfp_err field_end(struct cfp_csv *c, struct cfp_status *st)
     return CFP_ERR_OK;
 }
 
-/* The JSON number grammar, exactly: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static bool is_json_number(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-
-#define DIGIT(k) ((k) < n && s[k] >= '0' && s[k] <= '9')
-    if (i < n && s[i] == '-')
-        i++;
-    if (i < n && s[i] == '0')
-        i++;
-    else if (DIGIT(i) && s[i] != '0')
-        while (DIGIT(i))
-            i++;
-    else
-        return false;
-    if (i < n && s[i] == '.') {
-        if (!DIGIT(i + 1))
-            return false;
-        for (i++; DIGIT(i); i++)
-            ;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (!DIGIT(i))
-            return false;
-        while (DIGIT(i))
-            i++;
-    }
-#undef DIGIT
-    return i == n;
-}
-
 /* Fails unless every field of the record is valid UTF-8. */
 static cfp_err check_utf8(struct cfp_csv *c, struct cfp_status *st)
 {
@@ -393,8 +326,13 @@ static cfp_err header_set(struct cfp_csv *c, struct cfp_status *st)
             err = keys_write(c, ": ", 2);
         c->key_end[k] = c->keys_len;
     }
+    /* Zeroed slack after the keys: the fast path copies them 16 bytes at a
+     * time. */
+    if (!err)
+        err = grow((void **)&c->keys, &c->keys_cap, c->keys_len, CSV_SLACK, 1);
     if (err)
         return csv_fail(c, st, err, "%s", cfp_strerror(err));
+    memset(c->keys + c->keys_len, 0, CSV_SLACK);
     c->ncols = c->nf; /* only now: ncols != 0 means the header is complete */
     return CFP_ERR_OK;
 }
@@ -421,7 +359,7 @@ static cfp_err record_write(struct cfp_csv *c)
         const struct field *f = &c->f[k];
         const unsigned char *key = c->keys + start, *v = k < c->nf ? c->buf + f->off : NULL;
         size_t klen = c->key_end[k] - start, vlen = v ? f->len : 0;
-        bool num = v && !f->quoted && is_json_number(v, vlen);
+        bool num = v && !f->quoted && cfp_csv_is_number(v, vlen);
         unsigned char *o;
 
         start = c->key_end[k];
@@ -591,6 +529,10 @@ static cfp_err csv_parse(struct cfp_csv *c, const unsigned char *p, size_t n, st
     cfp_err err = CFP_ERR_OK;
 
     while (i < n && !err) {
+        /* Between data records the fast path takes what it can; it leaves
+         * the rest of the chunk, or a record it will not take, to us. */
+        if (c->state == S_REC && c->ncols && (i = cfp_csv_fast(c, p, n, i)) == n)
+            break;
         switch (c->state) {
         case S_REC:
         case S_FIELD:

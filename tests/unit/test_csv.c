@@ -7,7 +7,8 @@
  *                                  into OUT and print one line per file to
  *                                  stdout: "ok ROWS COLS" or "error NAME MSG";
  *                                  used by textcsv_ref.py
- *   test_csv bench FILE            print throughput on FILE
+ *   test_csv bench FILE...         print throughput on the files (fed in
+ *                                  128 KiB chunks to a counting sink)
  *
  * Expected outputs in the tables are written by hand from the rules in
  * doc/text-csv.md, never copied from the program's output. */
@@ -34,14 +35,18 @@ struct result {
 };
 
 /* Feeds in[0..len) in the chunks plan[0..nplan) (the rest as one last
- * chunk), then finishes. */
-static void run_plan(const char *in, size_t len, size_t max_record, const size_t *plan,
+ * chunk), then finishes. The input is fed from an exact-size heap copy, so
+ * that ASan and valgrind see any read past its end. */
+static void run_plan(const char *in0, size_t len, size_t max_record, const size_t *plan,
                      size_t nplan, struct result *r)
 {
     struct cfp_csv *c = NULL;
     struct cfp_status st;
     size_t off = 0, k, n;
+    char *in = malloc(len ? len : 1);
 
+    ASSERT(in != NULL);
+    memcpy(in, in0, len);
     memset(r, 0, sizeof(*r));
     r->rows = r->cols = -7;
     cfp_status_clear(&st);
@@ -60,6 +65,7 @@ static void run_plan(const char *in, size_t len, size_t max_record, const size_t
     memcpy(r->msg, st.msg, sizeof(r->msg));
     cfp_csv_free(&c);
     ASSERT(c == NULL);
+    free(in);
 }
 
 static void result_free(struct result *r)
@@ -104,6 +110,25 @@ static void check_chunking(const char *in, size_t len, size_t max_record,
         assert_same(&r, whole, "plan", k);
         result_free(&r);
     }
+}
+
+/* The case again with 16 empty lines appended, which changes nothing (they
+ * end a last record as finishing would, or are content of an unclosed
+ * quote, which fails the same way) but gives the fast path, which needs 16
+ * bytes after a record's end, every record of the case. */
+static void check_padded(const char *in, size_t len, size_t max_record, const struct result *want,
+                         size_t idx)
+{
+    char *padded = malloc(len + 16);
+    struct result r;
+
+    ASSERT(padded != NULL);
+    memcpy(padded, in, len);
+    memset(padded + len, '\n', 16);
+    run_plan(padded, len + 16, max_record, NULL, 0, &r);
+    assert_same(&r, want, "padded", idx);
+    result_free(&r);
+    free(padded);
 }
 
 struct csv_case {
@@ -167,6 +192,10 @@ static const struct csv_case csv_cases[] = {
     {S("a\n\"\""), 0, CFP_ERR_OK, "[\n{\"a\": \"\"}\n]\n", 1, 1},
     {S("a\n\"x\""), 0, CFP_ERR_OK, "[\n{\"a\": \"x\"}\n]\n", 1, 1},
     {S("a,b\n1234,678\n"), 8, CFP_ERR_OK, "[\n{\"a\": 1234, \"b\": 678}\n]\n", 1, 2},
+    /* A UTF-8 sequence near the end of the input (found by fuzz_csv: the
+     * fast path read past it), literal quotes in unquoted fields. */
+    {S("a,n\"x\r\ny\"\"\"uotet[e\"\"\xc3\xa9\n"), 0, CFP_ERR_OK,
+     "[\n{\"a\": \"y\\\"\\\"\\\"uotet[e\\\"\\\"\xc3\xa9\", \"n\\\"x\": null}\n]\n", 1, 2},
     /* Errors: record number (header = 1) and the line the record starts on. */
     {S("a,b\n1,2,3\n"), 0, CFP_ERR_CSV, "CSV record 2 (line 2): 3 fields, header has 2", 0, 0},
     {S("a,b\n\n\"x\ny\",1\n1,2,3\n"), 0, CFP_ERR_CSV,
@@ -215,6 +244,7 @@ static void test_cases(void)
                       cfp_errname(r.err), (intmax_t)r.rows, (intmax_t)r.cols, got ? got : "(null)",
                       cfp_errname(c->err), c->want);
         check_chunking(c->in, c->len, c->max_record, &r);
+        check_padded(c->in, c->len, c->max_record, &r, i);
         result_free(&r);
     }
 }
@@ -257,6 +287,175 @@ static void test_large(void)
     result_free(&whole);
     free(in);
     free(want);
+}
+
+/* Random CSV for the differential test below. */
+struct gen {
+    char *p;
+    size_t n, cap;
+};
+
+static void gen_put(struct gen *g, const char *s, size_t len)
+{
+    if (g->n + len > g->cap) {
+        g->cap = (g->n + len) * 2;
+        g->p = realloc(g->p, g->cap);
+        ASSERT(g->p != NULL);
+    }
+    memcpy(g->p + g->n, s, len);
+    g->n += len;
+}
+
+#define GEN_PUT(g, lit) gen_put(g, lit, sizeof(lit) - 1)
+
+/* Field content pieces: plain text, numbers and near-numbers, and every
+ * byte kind that needs care in JSON. Pieces marked by a leading '\x7f'
+ * make the record fail (invalid UTF-8); quoted fields may hold all. */
+static const char *const gen_pieces[] = {
+    "a", "Tokyo", "New York", "x y z", "0", "7", "-0", "42", "-17", "4594.61", "-0.387059",
+    "1e5", "1.5E-3", "01", "1.", ".5", "+1", "-", "1e", "00", "123456789012345678901",
+    "true", "\\", "\\\\x", "\t", "\x01", "\x1f", "\x7f", "\xc3\xa9", "Z\xc3\xbcrich",
+    "\xe5\x90\x8d\xe5\x89\x8d", "\xf0\x9f\x98\x80", "\xef\xbb\xbf", " ", "'", "a\"b",
+};
+static const char *const gen_bad[] = {"\xff", "\x80", "\xc3(", "\xe0\x80\x80", "\xed\xa0\x80",
+                                      "\xf4\x90\x80\x80", "\xc0\xaf", "\xe2\x82"};
+
+static void gen_content(struct gen *g, bool quoted, bool bad)
+{
+    size_t k, np = rnd() % 4 == 0 ? 1 + rnd() % 12 : 1;
+
+    if (rnd() % 40 == 0) { /* long: many 16-byte blocks, sometimes past 4 KiB */
+        size_t len = rnd() % 20 ? 16 + rnd() % 100 : 4000 + rnd() % 300;
+
+        for (k = 0; k < len; k++)
+            gen_put(g, &"abcdefgh01234567"[k % 16], 1);
+    }
+    for (k = 0; k < np; k++) {
+        const char *s = gen_pieces[rnd() % (sizeof(gen_pieces) / sizeof(gen_pieces[0]))];
+
+        if (strchr(s, '"')) /* literal inside an unquoted field, doubled in a quoted one */
+            s = quoted ? "q\"\"q" : "q\"q";
+        gen_put(g, s, strlen(s));
+        if (quoted && rnd() % 6 == 0) {
+            static const char *const q[] = {",", "\"\"", "\n", "\r\n", "\r", "\"\",\"\""};
+
+            s = q[rnd() % 6];
+            gen_put(g, s, strlen(s));
+        }
+    }
+    if (bad) {
+        const char *s = gen_bad[rnd() % (sizeof(gen_bad) / sizeof(gen_bad[0]))];
+
+        gen_put(g, s, strlen(s));
+    }
+}
+
+/* One record of up to ncols + (extra) fields. p_err: 1 in p_err records
+ * holds one failing thing (0: none). */
+static void gen_record(struct gen *g, size_t ncols, unsigned p_err)
+{
+    bool err = p_err && rnd() % p_err == 0;
+    unsigned kind = err ? rnd() % 3 : 9; /* 0 bad UTF-8, 1 too many fields, 2 unclosed-ish */
+    size_t k, nf = 1 + rnd() % ncols, bad_at;
+    static const char *const eol[] = {"\n", "\n", "\n", "\r\n", "\r"};
+
+    if (rnd() % 5 == 0)
+        nf = ncols;
+    if (kind == 1)
+        nf = ncols + 1 + rnd() % 3;
+    bad_at = rnd() % nf;
+    for (k = 0; k < nf; k++) {
+        bool q = rnd() % 4 == 0;
+
+        if (k)
+            GEN_PUT(g, ",");
+        if (q)
+            GEN_PUT(g, "\"");
+        gen_content(g, q, kind == 0 && k == bad_at);
+        if (q)
+            GEN_PUT(g, "\"");
+        if (q && rnd() % 50 == 0)
+            GEN_PUT(g, "tail"); /* text after the closing quote */
+    }
+    if (kind == 2 && rnd() % 2)
+        GEN_PUT(g, ",\"open"); /* a quote that may only close records later */
+    if (rnd() % 30 == 0)
+        GEN_PUT(g, "\n"); /* an empty line follows */
+    k = rnd() % 5;
+    gen_put(g, eol[k], strlen(eol[k]));
+}
+
+/* Same outcome in every respect, output included even on failure: the
+ * bytes passed to the writer before an error must not depend on which path
+ * converted the records. */
+static void assert_identical(const struct result *a, const struct result *b, const char *what,
+                             size_t idx)
+{
+    if (a->err != b->err || strcmp(a->msg, b->msg) != 0 || a->rows != b->rows ||
+        a->cols != b->cols || a->out.n != b->out.n ||
+        (a->out.n && memcmp(a->out.p, b->out.p, a->out.n) != 0))
+        CFP_FAILF("%s %zu: %s [%s] rows %jd, %zu bytes out vs %s [%s] rows %jd, %zu bytes out",
+                  what, idx, cfp_errname(a->err), a->msg, (intmax_t)a->rows, a->out.n,
+                  cfp_errname(b->err), b->msg, (intmax_t)b->rows, b->out.n);
+}
+
+/* The fast path (cfp_csv_fast.c, which needs 16 readable bytes past a
+ * record's end) against the byte state machine alone (every chunk shorter
+ * than 16 bytes), on random CSVs holding every field kind, line end and
+ * failure, big enough for the 64 KiB staging buffer to flush many times
+ * before a failure; plus random chunk plans mixing both paths. */
+static void test_fast_vs_machine(void)
+{
+    size_t *plan;
+    struct gen g = {0};
+    struct result fast, slow, r;
+    size_t t, k, np, i, ncols, recs;
+    static const size_t maxrec[] = {0, 0, 0, 300, 4200};
+    int fails = 0;
+
+    for (t = 0; t < 24; t++) {
+        unsigned p_err = t < 6 ? 0 : 200 + rnd() % 3000;
+        size_t max_record = maxrec[t % 5];
+
+        g.n = 0;
+        ncols = 1 + rnd() % (t % 3 == 0 ? 3 : 12);
+        for (k = 0; k < ncols; k++) {
+            char name[32];
+
+            snprintf(name, sizeof(name), "%s%s%zu%s", k ? "," : "", k % 4 == 3 ? "\"n,\"\"" : "c",
+                     k, k % 4 == 3 ? "\"" : "");
+            gen_put(&g, name, strlen(name));
+        }
+        GEN_PUT(&g, "\n");
+        recs = 200 + rnd() % 3000;
+        for (k = 0; k < recs; k++)
+            gen_record(&g, ncols, p_err);
+        if (rnd() % 2)
+            g.n--; /* no line end after the last record */
+        run_plan(g.p, g.n, max_record, NULL, 0, &fast);
+        plan = malloc(g.n * sizeof(*plan)); /* chunks of 1..15 bytes: at most g.n */
+        ASSERT(plan != NULL);
+        for (i = np = 0; i < g.n; np++) {
+            plan[np] = 1 + rnd() % 15;
+            i += plan[np];
+        }
+        run_plan(g.p, g.n, max_record, plan, np, &slow);
+        assert_identical(&fast, &slow, "fast vs machine", t);
+        for (i = np = 0; i < g.n && np < g.n; np++) {
+            plan[np] = rnd() % (t % 2 ? 70 : 5000);
+            i += plan[np];
+        }
+        run_plan(g.p, g.n, max_record, plan, np, &r);
+        assert_identical(&r, &slow, "mixed plan vs machine", t);
+        fails += fast.err != CFP_ERR_OK;
+        result_free(&fast);
+        result_free(&slow);
+        result_free(&r);
+        free(plan);
+    }
+    if (fails < 6)
+        CFP_FAILF("only %d of the random inputs failed: the error paths were not reached", fails);
+    free(g.p);
 }
 
 /* Every allocation, failed in turn, gives CFP_ERR_NOMEM and leaks nothing
@@ -379,19 +578,52 @@ static int file_mode(int argc, char **argv)
     return 0;
 }
 
-static int bench_mode(const char *path)
+/* cfp_write_fn that only counts: the bench measures the converter. */
+static cfp_err count_write(void *ctx, const void *data, size_t len)
 {
-    struct result r;
-    size_t len;
-    char *buf = slurp(path, &len);
-    double secs = mono_seconds();
+    (void)data;
+    *(size_t *)ctx += len;
+    return CFP_ERR_OK;
+}
 
-    run_plan(buf, len, 0, NULL, 0, &r);
-    secs = mono_seconds() - secs;
-    printf("%zu bytes in %.3f s: %.1f MB/s, %s, %jd rows\n", len, secs, (double)len / secs / 1e6,
-           cfp_errname(r.err), (intmax_t)r.rows);
-    result_free(&r);
-    free(buf);
+/* Converts every file fed in 128 KiB chunks (as cfp's fetcher delivers
+ * them) into a counting sink, 5 times; prints the best round. */
+static int bench_mode(int nfiles, char **paths)
+{
+    size_t len[256], in = 0, out = 0, off, n;
+    char *buf[256];
+    double best = 1e9, t;
+    int i, round;
+
+    if (nfiles > 256)
+        CFP_FAILF("at most 256 files");
+    for (i = 0; i < nfiles; i++) {
+        buf[i] = slurp(paths[i], &len[i]);
+        in += len[i];
+    }
+    for (round = 0; round < 5; round++) {
+        t = mono_seconds();
+        for (i = 0, out = 0; i < nfiles; i++) {
+            struct cfp_csv *c = NULL;
+            cfp_err err = cfp_csv_new(count_write, &out, 0, &c);
+
+            for (off = 0; !err && off < len[i]; off += n) {
+                n = len[i] - off < 131072 ? len[i] - off : 131072;
+                err = cfp_csv_feed(c, buf[i] + off, n, NULL);
+            }
+            if (!err)
+                err = cfp_csv_finish(c, NULL, NULL, NULL);
+            if (err)
+                CFP_FAILF("%s: %s", paths[i], cfp_errname(err));
+            cfp_csv_free(&c);
+        }
+        t = mono_seconds() - t;
+        best = t < best ? t : best;
+    }
+    printf("%zu bytes in, %zu out, %d files: %.4f s (best of 5), %.1f MB/s\n", in, out, nfiles,
+           best, (double)in / best / 1e6);
+    for (i = 0; i < nfiles; i++)
+        free(buf[i]);
     return 0;
 }
 
@@ -399,10 +631,11 @@ int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "file") == 0)
         return file_mode(argc, argv);
-    if (argc == 3 && strcmp(argv[1], "bench") == 0)
-        return bench_mode(argv[2]);
+    if (argc >= 3 && strcmp(argv[1], "bench") == 0)
+        return bench_mode(argc - 2, argv + 2);
     test_cases();
     test_large();
+    test_fast_vs_machine();
     test_write_errors();
     test_nomem();
     puts("test_csv: all passed");
