@@ -137,7 +137,9 @@ void cfp_proc_plan_image(const unsigned char *head, size_t len, int64_t announce
         plan->stream = !small;
         plan->need = (uint64_t)1 << 20;
     } else {
-        plan->need = cfp_png_need(&h, max_side, false);
+        /* The fast path joins IDAT chunks into one copy of the compressed
+         * data (at most the body) while it inflates: counted too. */
+        plan->need = cfp_png_need(&h, max_side, false) + (small ? (uint64_t)announced : 0);
         plan->stream = !small || plan->need > CFP_PROC_WHOLE_NEED;
         if (plan->stream)
             plan->need = cfp_png_need(&h, max_side, true);
