@@ -4,9 +4,11 @@
 # reported as ratios. Needs ../shared/bench (the peer harness); installs its
 # Debian packages. A benchmark, not a test: it prints figures.
 #
-# Plans (medians of REPS rounds, default 3):
+# Plans (medians of REPS rounds, default 3; the commands of a plan run in
+# turn, round after round, so they share the machine's drift):
 #  A. whole peer dataset (150 files, ~287 MB), latency 0 (nginx):
-#     seedpy.py's four modes vs cfp sequential / threading / async
+#     seedpy.py's four modes vs cfp sequential / threading / async /
+#     multiprocessing (also: its MPI start-up, from the results file)
 #  B. the same behind 50 ms per-request latency (serve.py)
 #  C. the 60 PNGs alone over file://: one vipsthumbnail process vs cfp
 #     sequential and threading
@@ -14,14 +16,19 @@
 #     threading --workers 64 against the ideal files x latency / 64 + CPU / cores
 #  E. 10,000 files of 1 KB over keep-alive at latency 0 (nginx): cfp async vs
 #     curl --parallel --parallel-max 64 downloading the same list to disk
-# PLANS="lat0 cpu" runs some of them (lat0 lat50 cpu io tiny = A..E).
+#  F. CPU seconds per file type: cfp sequential over file:// lists of the
+#     60 PNGs, the 60 texts and the 30 CSVs, each under GNU time (user +
+#     sys, and wall), the three interleaved, medians of REPS rounds
+# PLANS="lat0 cpu" runs some of them (lat0 lat50 cpu io tiny types = A..F).
+# CFP_BUILD=DIR builds and measures DIR/cfp instead of build/cfp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${1:-3}
+BUILD=${CFP_BUILD:-build}
 root=$(pwd)
 shared=$(cd .. && pwd)/shared/bench
 [ -d "$shared" ] || { echo "bench_peers: $shared not found (the peer harness)"; exit 77; }
-jobs/deps.sh --tests
+jobs/deps.sh --tests --bench
 missing=()
 for p in parallel libvips-tools imagemagick aria2 wget2 nginx-light python3-aiohttp python3-requests python3-pil; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,8 +36,10 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-jobs/build.sh build
-CFP=$root/build/cfp
+jobs/build.sh "$BUILD"
+case $BUILD in /*) CFP=$BUILD/cfp ;; *) CFP=$root/$BUILD/cfp ;; esac
+# --mode multiprocessing starts mpirun: as root it needs Open MPI's consent.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 H=$root/data/bench/harness          # a writable copy: the harness writes logs/ and out/ beside itself
 mkdir -p "$H" && cp -r "$shared"/. "$H"/ && chmod -R u+w "$H"
 cd "$H"
@@ -40,6 +49,8 @@ W=$H/cfpwork; rm -rf "$W"; mkdir -p "$W"
 mkdir -p logs out
 sed 's/:8000\//:8050\//' data/urls.txt > logs/urls_8050.txt
 find "$H/data/img" -name '*.png' | sort | sed 's|^|file://|' > "$W/png_urls.txt"
+find "$H/data/txt" -name '*.txt' | sort | sed 's|^|file://|' > "$W/txt_urls.txt"
+find "$H/data/csv" -name '*.csv' | sort | sed 's|^|file://|' > "$W/csv_urls.txt"
 
 # D and E inputs: 500 small texts, 10,000 files of 1 KB.
 mkdir -p "$W/small" "$W/tiny"
@@ -73,6 +84,8 @@ for lat in 0 50; do
   {
     for m in seq threads procs async; do echo "net|seedpy $m|$lat|150|$PY seedpy.py --urls $U --mode $m --workers 8 --out out/seedpy_$lat"; done
     for m in sequential threading async; do echo "net|cfp $m|$lat|150|$(cfp $m $U)"; done
+    # The seed's process pool, as cfp does it: ranks started by mpirun (A only).
+    if [ $lat = 0 ]; then echo "net|cfp multiprocessing|$lat|150|$(cfp multiprocessing $U)"; fi
   } > logs/plan_cfp_lat$lat.txt
 done
 {
@@ -89,8 +102,65 @@ done
   echo "tiny|cfp async c64 (10k x 1 KB)|0|10000|$(cfp async $W/tiny_urls.txt --concurrency 64)"
   echo "tiny|curl --parallel-max 64 (10k x 1 KB)|0|10000|./peers.sh dl-curl $W/tiny_urls.txt 64 out/dl_tiny"
 } > logs/plan_cfp_tiny.txt
+
+# F: CPU seconds of cfp sequential per file type, over file:// (GNU time).
+types() {
+  $PY - "$REPS" "$CFP" "$W" <<'PY'
+import os, statistics, subprocess, sys
+reps, cfp, w = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+kinds = [(k, l, sum(1 for _ in open(os.path.join(w, l))))
+         for k, l in (("images", "png_urls.txt"), ("texts", "txt_urls.txt"), ("CSVs", "csv_urls.txt"))]
+got = {k: [] for k, _, _ in kinds}
+for r in range(reps):
+    for kind, lst, _ in kinds:
+        tf = os.path.join(w, "time_%s.txt" % kind)
+        cmd = ["/usr/bin/time", "-f", "%e %U %S", "-o", tf, cfp, "--mode", "sequential", "--input",
+               os.path.join(w, lst), "--results", os.path.join(w, "types.h5"), "--no-report",
+               "--output-dir", os.path.join(w, "out_types_" + kind), "--quiet"]
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if p.returncode not in (0, 1):
+            sys.exit("types: %s exited %d: %s" % (kind, p.returncode, p.stderr[-500:]))
+        e, u, s = map(float, open(tf).read().split()[-3:])
+        got[kind].append((e, u, s))
+        print("rep%d %-7s wall %.3f s, user %.3f s, sys %.3f s" % (r, kind, e, u, s), file=sys.stderr)
+print("\n== F: cfp sequential over file://, per file type (GNU time, medians of %d rounds) ==" % reps)
+print("%-7s %6s %9s %9s %9s %9s %12s" % ("type", "files", "wall_s", "user_s", "sys_s", "cpu_s", "cpu_ms/file"))
+total = 0.0
+for kind, _, n in kinds:
+    med = lambda i: statistics.median(t[i] for t in got[kind])
+    cpu = statistics.median(t[1] + t[2] for t in got[kind])
+    total += cpu
+    print("%-7s %6d %9.3f %9.3f %9.3f %9.3f %12.1f" % (kind, n, med(0), med(1), med(2), cpu, 1000 * cpu / n))
+print("%-7s %6d %9s %9s %9s %9.3f" % ("all", sum(n for _, _, n in kinds), "", "", "", total))
+PY
+}
+
+# A's multiprocessing runs: MPI start-up (mpi_startup_s) against their wall.
+mpi_startup() {
+  $PY - "$W/bench.h5" logs/cfp_results.tsv <<'PY'
+import csv, statistics, sys
+import h5py
+runs = []
+with h5py.File(sys.argv[1], "r") as f:
+    for rid in sorted(f["runs"]):
+        a = f["runs"][rid].attrs
+        if a["mode"] == "mpi" and a["tasks"] == 150 and "mpi_startup_s" in a and a["mpi_startup_s"] > 0:
+            runs.append((float(a["mpi_startup_s"]), float(a["wall_s"]), int(a["ranks"])))
+outside = [float(r["median_s"]) for r in csv.DictReader(open(sys.argv[2]), delimiter="\t")
+           if r["label"] == "cfp multiprocessing"]
+if runs:
+    su, wall = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+    print("\n== A: cfp multiprocessing (%d ranks), medians of %d runs ==" % (runs[-1][2], len(runs)))
+    print("MPI start-up (mpirun to the last MPI_Init return) %.3f s; the run's own wall %.3f s;"
+          " timed from outside %s" % (su, wall, "%.3f s" % outside[0] if outside else "n/a"))
+PY
+}
+
 rm -f logs/cfp_results.tsv
-for p in ${PLANS:-lat0 lat50 cpu io tiny}; do
+for p in ${PLANS:-lat0 lat50 cpu io tiny types}; do
+  [ "$p" = types ] && continue
   $PY timer.py --reps "$REPS" --warmup 0 --tsv logs/cfp_results.tsv logs/plan_cfp_$p.txt
 done
-$PY "$root/jobs/bench_ratios.py" logs/cfp_results.tsv "$W/bench.h5"
+[ -f logs/cfp_results.tsv ] && $PY "$root/jobs/bench_ratios.py" logs/cfp_results.tsv "$W/bench.h5"
+case " ${PLANS:-lat0 lat50 cpu io tiny types} " in *" lat0 "*) mpi_startup ;; esac
+case " ${PLANS:-lat0 lat50 cpu io tiny types} " in *" types "*) types ;; esac

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/cfp_clock.h"
 #include "base/cfp_log.h"
 #include "base/cfp_memlimit.h"
 #include "base/cfp_mem.h"
@@ -110,7 +111,7 @@ cfp_err cfp_mpi_init(MPI_Comm *comm, int *rank, int *size, struct cfp_status *st
 {
     int provided = 0;
 
-    if (MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS)
+    if (cfp_mpi_startup_init(MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS)
         return cfp_status_set(st, CFP_ERR_INTERNAL, "MPI_Init_thread failed");
     /* A private communicator: cfp's tags cannot meet anyone else's messages. */
     MPI_Comm_dup(MPI_COMM_WORLD, comm);
@@ -193,8 +194,10 @@ int cfp_mpi_per_host_share(int per_host, int size, int rank, bool rank0_works)
     return per_host / consumers + (i < per_host % consumers ? 1 : 0);
 }
 
-cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *in, const struct cfp_mpi_opts *mo,
-                    struct cfp_engine_stats *stats, struct cfp_status *st)
+/* cfp_mpi_run(), with the job's start-up to record on rank 0 (or NULL). */
+static cfp_err run_job(MPI_Comm comm, const struct cfp_run_cfg *in, const struct cfp_mpi_opts *mo,
+                       const struct cfp_mpi_startup *su, struct cfp_engine_stats *stats,
+                       struct cfp_status *st)
 {
     char (*hosts)[CFP_HOST_MAX] = NULL;
     struct cfp_run_cfg c = *in, *cfg = &c;
@@ -235,17 +238,27 @@ cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *in, const struct cf
         hosts = cfp_calloc((size_t)size, CFP_HOST_MAX); /* NULL: start_check() fails the run */
     err = start_check(comm, cfg, rank, size, hosts, st);
     if (!err)
-        err = rank == 0 ? cfp_mpi_root_run(comm, cfg, mo, (const char(*)[CFP_HOST_MAX])hosts, stats,
-                                           st)
+        err = rank == 0 ? cfp_mpi_root_run(comm, cfg, mo, (const char(*)[CFP_HOST_MAX])hosts, su,
+                                           stats, st)
                         : cfp_mpi_worker_run(comm, cfg, st);
     cfp_free(hosts);
     return err;
 }
 
+cfp_err cfp_mpi_run(MPI_Comm comm, const struct cfp_run_cfg *in, const struct cfp_mpi_opts *mo,
+                    struct cfp_engine_stats *stats, struct cfp_status *st)
+{
+    return run_job(comm, in, mo, NULL, stats, st);
+}
+
 void cfp_mpi_finalize(MPI_Comm *comm)
 {
+    double t0;
+
     MPI_Comm_free(comm);
+    t0 = cfp_now();
     MPI_Finalize();
+    cfp_log(CFP_LOG_DEBUG, "MPI_Finalize took %.3f s", cfp_now() - t0);
 }
 
 void cfp_mpi_idle_barrier(MPI_Comm comm)
@@ -264,13 +277,16 @@ cfp_err cfp_mpi_main(const struct cfp_run_cfg *cfg, const struct cfp_mpi_opts *m
 {
     MPI_Comm comm;
     int rank = 0, size = 1;
+    struct cfp_mpi_startup su;
     cfp_err err;
 
     memset(stats, 0, sizeof(*stats));
     err = cfp_mpi_init(&comm, &rank, &size, st);
     *is_root = rank == 0;
-    if (!err)
-        err = cfp_mpi_run(comm, cfg, mo, stats, st);
+    if (!err) {
+        cfp_mpi_startup_gather(comm, &su); /* one job per launch: its start-up is this run's */
+        err = run_job(comm, cfg, mo, &su, stats, st);
+    }
     cfp_mpi_finalize(&comm);
     return err;
 }
@@ -289,7 +305,7 @@ static bool self_path(char *buf, size_t size)
 cfp_err cfp_mpi_relaunch(int argc, char **argv, int ranks, struct cfp_status *st)
 {
     char exe[PATH_MAX], np[16];
-    char **av = cfp_calloc((size_t)argc + 8, sizeof(*av));
+    char **av = cfp_calloc((size_t)argc + 10, sizeof(*av));
     int n = 0;
 
     if (!av)
@@ -305,6 +321,8 @@ cfp_err cfp_mpi_relaunch(int argc, char **argv, int ranks, struct cfp_status *st
     av[n++] = "--oversubscribe"; /* more ranks than cores is the user's call */
     if (geteuid() == 0)
         av[n++] = "--allow-run-as-root";
+    av[n++] = "-x"; /* the launch time, to every rank (cfp_mpi_startup.c) */
+    av[n++] = "CFP_MPI_LAUNCH_T";
     av[n++] = exe;
     for (int i = 1; i < argc; i++)
         av[n++] = argv[i];
@@ -312,6 +330,7 @@ cfp_err cfp_mpi_relaunch(int argc, char **argv, int ranks, struct cfp_status *st
     cfp_log(CFP_LOG_INFO, "multiprocessing: re-executing under mpirun -np %d", ranks);
     fflush(stdout);
     fflush(stderr);
+    cfp_mpi_startup_mark_launch();
     execvp("mpirun", av);
     cfp_status_set(st, CFP_ERR_INTERNAL, "relaunch: cannot run mpirun: %s (install openmpi-bin, or start cfp with mpirun yourself)",
                    strerror(errno));

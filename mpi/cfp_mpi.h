@@ -44,6 +44,10 @@ void cfp_mpi_finalize(MPI_Comm *comm);
  * another measures a run must not steal its CPU. */
 void cfp_mpi_idle_barrier(MPI_Comm comm);
 
+/* Leaves seconds of rank 0's own work before MPI_Init (generating the
+ * dataset) out of the job's recorded start-up (cfp_mpi_startup.c). */
+void cfp_mpi_startup_exclude(double seconds);
+
 /* `--mode multiprocessing` from a plain shell: re-executes this program
  * under `mpirun -np ranks` with the same arguments. Returns only when that
  * cannot be done (the message is in st). */

@@ -60,15 +60,20 @@ int cfp_mpi_unpack_tasks(const unsigned char *in, size_t len, struct cfp_task *o
 /* Runs a worker rank: its engine with the MPI source and sink. */
 cfp_err cfp_mpi_worker_run(MPI_Comm comm, const struct cfp_run_cfg *cfg, struct cfp_status *st);
 
+struct cfp_mpi_startup; /* below */
+
 /* Runs rank 0: dispatcher, collector and (optionally) a local engine. */
 /* This rank's share of --per-host-connections (per_host) among the ranks
  * that fetch (all, or all but rank 0): the shares add up to per_host. */
 int cfp_mpi_per_host_share(int per_host, int size, int rank, bool rank0_works);
 
-/* hosts: every rank's host name (size entries, read only; for messages). */
+/* hosts: every rank's host name (size entries, read only; for messages).
+ * su: the job's start-up, recorded with the run (NULL: none, as for the
+ * runs of the --compare matrix, which share one start-up). */
 cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
                          const struct cfp_mpi_opts *mo, const char (*hosts)[CFP_HOST_MAX],
-                         struct cfp_engine_stats *stats, struct cfp_status *st);
+                         const struct cfp_mpi_startup *su, struct cfp_engine_stats *stats,
+                         struct cfp_status *st);
 
 /* This rank's CPUs: its own count (cfp_cpus_count()) divided among the
  * ranks on its node whose affinity masks overlap its own (cfp_mpi_cpus.c
@@ -80,6 +85,36 @@ int cfp_mpi_cpu_share(MPI_Comm comm);
  * node (cfp_mpi_mem.c says why); 0 when no budget is known. Logged at INFO.
  * Collective over comm. */
 uint64_t cfp_mpi_mem_share(MPI_Comm comm);
+
+/* What starting the job cost, gathered on rank 0 (cfp_mpi_startup.c).
+ * Times are CLOCK_REALTIME seconds; 0 = unknown. */
+struct cfp_mpi_startup {
+    double launch;                  /* cfp_mpi_relaunch() started mpirun; 0: not launched by cfp */
+    double first_start, last_start; /* the first and the last rank's process start */
+    double load_s;                  /* longest time from a rank's start to its MPI_Init call */
+    double init_s;                  /* longest MPI_Init_thread */
+    double ready;                   /* the last return from MPI_Init_thread */
+    double excluded_s;              /* rank 0's work before MPI_Init (generating the dataset) */
+};
+
+/* cfp_mpi_relaunch(), just before it starts mpirun: notes the time in the
+ * environment mpirun hands to the ranks. */
+void cfp_mpi_startup_mark_launch(void);
+
+/* MPI_Init_thread(NULL, NULL, required, provided), timed, with the two
+ * start-up cuts of cfp_mpi_startup.c (OMPI_MCA_pml=ob1 unless set; Nagle off
+ * on the PMIx connection). Returns MPI_Init_thread's code. */
+int cfp_mpi_startup_init(int required, int *provided);
+
+/* Collective over comm: the ranks' start-up timing, into *su on rank 0. */
+void cfp_mpi_startup_gather(MPI_Comm comm, struct cfp_mpi_startup *su);
+
+/* Rank 0, once its run is open (run_t0: its cfp_now() start): sets
+ * info->mpi_startup_s, the seconds from the launch to the last rank's
+ * return from MPI_Init, and logs where they went (INFO). Leaves it 0 when
+ * they cannot be known. */
+void cfp_mpi_startup_record(const struct cfp_mpi_startup *su, double run_t0,
+                            struct cfp_run_info *info);
 
 /* How many tasks a rank asks for at a time: enough to keep its engine busy
  * while the next batch is on its way. */

@@ -436,7 +436,8 @@ static void root_free(struct root *r)
 
 cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
                          const struct cfp_mpi_opts *mo, const char (*hosts)[CFP_HOST_MAX],
-                         struct cfp_engine_stats *stats, struct cfp_status *st)
+                         const struct cfp_mpi_startup *su, struct cfp_engine_stats *stats,
+                         struct cfp_status *st)
 {
     struct cfp_run_cfg rcfg = *cfg;
     struct root r;
@@ -452,6 +453,8 @@ cfp_err cfp_mpi_root_run(MPI_Comm comm, const struct cfp_run_cfg *cfg,
         cfp_free(r.ctx);
         r.ctx = NULL; /* serve() still answers every request: "no more work" */
     }
+    if (!err && r.ctx && su) /* written with the run's totals */
+        cfp_mpi_startup_record(su, r.ctx->t0, &r.ctx->info);
     r.src_done = r.ctx == NULL;
     works = mo->rank0_works || r.size == 1;
     r.consumers = r.size - 1 + (works ? 1 : 0);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/cfp_clock.h"
 #include "base/cfp_cpus.h"
 #include "base/cfp_log.h"
 #include "mpi/cfp_mpi.h"
@@ -227,8 +228,13 @@ static int mpi_run(struct cfp_cli_opts *o, int argc, char **argv)
     }
     if (o->multiprocessing && o->mpi.ranks > 0 && launcher_rank() == 0)
         warn_launcher_size(o);
-    if (o->generate && launcher_rank() == 0 && (rc = cfp_cli_generate(o, &st)) != CFP_EXIT_OK)
-        return rc; /* the other ranks get "no more work" from a rank 0 that cannot start */
+    if (o->generate && launcher_rank() == 0) {
+        double t0 = cfp_now();
+
+        if ((rc = cfp_cli_generate(o, &st)) != CFP_EXIT_OK)
+            return rc; /* the other ranks get "no more work" from a rank 0 that cannot start */
+        cfp_mpi_startup_exclude(cfp_now() - t0); /* the others wait in MPI_Init meanwhile */
+    }
     /* Each rank sizes its engine for its share of its node's CPUs (mpi/);
      * what the user gave still wins. */
     o->mpi.workers = o->workers;

@@ -64,6 +64,13 @@ struct cfp_run_info {
      * MPI, the largest of a rank's). */
     int64_t memory_budget, memory_peak;
     char memory_source[16];
+    /* MPI runs: seconds from the job's launch (cfp's own mpirun, for --mode
+     * multiprocessing; else the first rank's process start) to the last
+     * rank's return from MPI_Init: the launcher, loading, MPI_Init, all
+     * before wall_s starts (doc/mpi.md); a resumed run keeps its last
+     * session's. 0 = not measured (local runs, the runs of an mpirun
+     * --compare matrix, older files). */
+    double mpi_startup_s;
     double wall_s, cpu_user_s, cpu_sys_s;
     int64_t peak_rss_kb, tasks, ok, failed, bytes_in, bytes_out;
 };

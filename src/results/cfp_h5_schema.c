@@ -34,7 +34,7 @@ const struct cfp_h5_attr cfp_h5__run_attrs[] = {
     ATTR(input_sha256, CFP_H5_STR), ATTR(shard, CFP_H5_STR),     ATTR(sessions, CFP_H5_I32),
     ATTR(cpus, CFP_H5_I32),        ATTR(cpus_source, CFP_H5_STR),
     ATTR(memory_budget, CFP_H5_I64), ATTR(memory_peak, CFP_H5_I64),
-    ATTR(memory_source, CFP_H5_STR),
+    ATTR(memory_source, CFP_H5_STR), ATTR(mpi_startup_s, CFP_H5_F64),
 };
 const size_t cfp_h5__run_attr_count = sizeof(cfp_h5__run_attrs) / sizeof(cfp_h5__run_attrs[0]);
 

@@ -92,6 +92,8 @@ def check_matrix(work):
             check(sum(t for t, _ in per_rank.values()) == len(ref), "per-rank task counts add up")
             check(all(r["rank"] in per_rank and per_rank[r["rank"]][0] > 0 for r in rows),
                   "every rank that recorded a task is counted")
+            # Started by a user's mpirun: from the first rank's process start.
+            check(0 < attrs["mpi_startup_s"] < 60, "np %d %s: mpi_startup_s %r" % (np_, eng, attrs["mpi_startup_s"]))
     print("matrix: np 1..4 x 3 rank engines identical to sequential")
 
 
@@ -174,7 +176,32 @@ def check_multiprocessing(work):
     rid, attrs, rows = read_runs(h5)[0]
     check(attrs["ranks"] == 2 and len(rows) == 12 and len({r["index"] for r in rows}) == 12,
           "multiprocessing ran 2 ranks over 12 tasks, each once: ranks %r, %d rows" % (attrs["ranks"], len(rows)))
-    print("multiprocessing from a plain shell: ok")
+    # The start-up (mpirun to the last MPI_Init) is recorded, said at -v and
+    # in the report's insights, and fits in the time measured from outside.
+    t0 = time.monotonic()
+    rc, _, err = run_cfp(["--mode", "multiprocessing", "--ranks", "2", "--dataset-dir", ds, "--latency-ms", "5",
+                          "--results", h5, "--quiet", "-vv", "--output-dir", os.path.join(work, "mp2")], env=env)
+    outside = time.monotonic() - t0
+    check(rc == 0, "multiprocessing -vv: exit %d %s" % (rc, err))
+    su = read_runs(h5)[1][1]["mpi_startup_s"]
+    m = re.search(r"MPI start-up: ([0-9.]+) s from starting mpirun to the last rank's return from MPI_Init", err)
+    check(m and abs(float(m.group(1)) - su) < 0.002, "start-up logged and recorded: %r, %r" % (m and m.group(0), su))
+    check(0 < su < outside, "mpi_startup_s %.3f s within the %.3f s measured from outside" % (su, outside))
+    # The cuts of mpi/cfp_mpi_startup.c are in place: each rank found its
+    # PMIx connection, and cfp's PML default was set (a user's is kept).
+    check(err.count("PMIx server connection: TCP_NODELAY set on 1 socket") == 2,
+          "each rank set TCP_NODELAY on its PMIx connection:\n" + err[-2000:])
+    rc, _, err = run_cfp(["--mode", "multiprocessing", "--ranks", "2", "--dataset-dir", ds, "--latency-ms", "5",
+                          "--results", h5, "--quiet", "-vv", "--output-dir", os.path.join(work, "mp3")],
+                         env=dict(env, OMPI_MCA_pml="^ucx"))
+    check(rc == 0 and err.count("Open MPI PML: OMPI_MCA_pml=^ucx kept") == 2,
+          "a user's OMPI_MCA_pml is kept: exit %d\n%s" % (rc, err[-2000:]))
+    rep = os.path.join(work, "mp.txt")
+    rc, _, err = run_cfp(["report", h5, "-o", rep])
+    text = open(rep).read() if rc == 0 else ""
+    check("- MPI start-up: mpi started 2 ranks" in text and "s of the" in text,
+          "the report says the start-up: exit %d %s\n%s" % (rc, err, text))
+    print("multiprocessing from a plain shell: ok; MPI start-up %.3f s of %.3f s from outside" % (su, outside))
 
 
 def find_rank_pid(rank):
@@ -275,6 +302,8 @@ def check_compare_matrix(work):
     want = sorted([("sequential", 1, "sequential"), ("threading", 1, "threading"), ("async", 1, "async")] +
                   [("mpi", k, e) for k in (1, 2) for e in ("sequential", "threading", "async")])
     check(got == want, "compare matrix runs: %r" % got)
+    # One launch for the whole matrix: no run has a start-up of its own.
+    check(all(a["mpi_startup_s"] == 0 for _, a, _ in runs), "matrix runs record no start-up")
     text = open(rep).read()
     check("MPI runs (newest per ranks x rank engine" in text and "identical across the 4 modes" in text,
           "report shows the matrix and identical outputs:\n" + text)

@@ -145,6 +145,7 @@ static void gen_info(int run, int64_t n, bool at_begin, struct cfp_run_info *inf
     if (at_begin)
         return;
     info->wall_s = run * 1.5;
+    info->mpi_startup_s = run == 3 ? 0.375 : 0; /* known once the run is open: written at its end */
     info->cpu_user_s = run / 3.0;
     info->cpu_sys_s = run * 0.125;
     info->peak_rss_kb = ((int64_t)1 << 33) + run;
@@ -214,6 +215,7 @@ static void check_info(const struct cfp_run_info *a, const struct cfp_run_info *
     ASSERT_EQ(a->failed, b->failed);
     ASSERT_EQ(a->bytes_in, b->bytes_in);
     ASSERT_EQ(a->bytes_out, b->bytes_out);
+    ASSERT_DEQ(a->mpi_startup_s, b->mpi_startup_s);
 }
 
 /* Collected by the read callbacks. */
@@ -536,6 +538,40 @@ static void test_killed(void)
     unlink(path);
 }
 
+/* A file written before an attribute existed reads it as 0: here
+ * mpi_startup_s, the newest, removed from a finished mpi run. */
+static void test_older_file(void)
+{
+    char path[128];
+    struct seen_runs runs;
+    struct cfp_run_info want;
+    struct cfp_status st;
+    struct cfp_h5 *h;
+    hid_t f, g;
+
+    path_in_dir(path, sizeof(path), "older.h5");
+    h = open_ok(path);
+    write_run(h, 3, 10, "0001-mpi");
+    cfp_h5_close(&h);
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT(f >= 0);
+    g = H5Gopen2(f, "/runs/0001-mpi", H5P_DEFAULT);
+    ASSERT(g >= 0);
+    ASSERT(H5Aexists(g, "mpi_startup_s") > 0);
+    ASSERT(H5Adelete(g, "mpi_startup_s") >= 0);
+    H5Gclose(g);
+    H5Fclose(f);
+    memset(&runs, 0, sizeof(runs));
+    cfp_status_clear(&st);
+    ASSERT_EQ(cfp_h5_read_runs(path, on_run, &runs, &st), CFP_ERR_OK);
+    ASSERT_EQ(runs.n, 1);
+    gen_info(3, 10, false, &want);
+    want.mpi_startup_s = 0;
+    check_info(&runs.info[0], &want);
+    assert_no_open_objects();
+    unlink(path);
+}
+
 static void write_bytes(const char *path, const char *data)
 {
     FILE *f = fopen(path, "wb");
@@ -824,6 +860,7 @@ int main(int argc, char **argv)
     test_roundtrip();
     test_interrupted();
     test_killed();
+    test_older_file();
     test_bad_files();
     test_locked();
     test_usage();
