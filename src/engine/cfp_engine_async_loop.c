@@ -79,7 +79,15 @@ static cfp_err body_begin(void *ctx, const char *content_type, int64_t size)
                    content_type ? content_type : "");
     s->announced = size;
     /* A retry of a streamed body: its processor starts over. */
-    return s->proc ? s->psink.begin(s->psink.ctx, content_type, size) : CFP_ERR_OK;
+    if (s->proc)
+        return s->psink.begin(s->psink.ctx, content_type, size);
+    /* One allocation for an announced image body (the limit caps the
+     * hint); texts and CSVs stream (body_stream) and need none. */
+    if (size > 0 && cfp_proc_maybe_image(&s->job.task, content_type) &&
+        cfp_buf_reserve(&s->job.body, (uint64_t)size) != CFP_ERR_OK)
+        return cfp_status_set(&s->sink_st, CFP_ERR_NOMEM, "GET %s: body buffer: %s",
+                              s->job.task.url, cfp_strerror(CFP_ERR_NOMEM));
+    return CFP_ERR_OK;
 }
 
 /* The first CFP_PNG_HEAD_LEN bytes of a PNG body are in (the buffer's and

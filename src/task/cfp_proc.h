@@ -91,6 +91,11 @@ void cfp_proc_free(struct cfp_proc **pp);
 cfp_err cfp_proc_check_type(const struct cfp_task *t, const char *content_type,
                             const unsigned char *head, size_t n, struct cfp_status *st);
 
+/* Whether a body of t served as content_type (may be NULL) may be an
+ * image, before any byte is seen: its URL ends in .png or the type is
+ * image/png (a PNG is also known by its signature later). */
+bool cfp_proc_maybe_image(const struct cfp_task *t, const char *content_type);
+
 /* Processes a body that is already complete in memory (the async engine's
  * CPU stage): the same detection, processors and outputs as the streaming
  * path, without copying the body. Fills r as cfp_proc_finish() does, and
