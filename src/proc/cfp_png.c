@@ -447,7 +447,7 @@ cfp_err cfp_png_process(const unsigned char *buf, size_t len, const struct cfp_p
     /* Only the output image is still needed: free the rest before encoding. */
     cfp_png_decoder_release(&d);
     if (!err)
-        err = cfp_png_encode_image(&c, &d.out, st);
+        err = cfp_png_encode_image(&c, &d.out, o->libpng_only, st);
     cfp_scratch_give(d.out.px);
     return err;
 }

@@ -89,7 +89,36 @@ void cfp_png_decoder_release(struct decoder *d);
  * png's io pointer is a struct png_ctx. */
 void cfp_png_check_deadline(png_structp png, uint32_t y);
 
-/* Encodes img through c->wr (cfp_png_encode.c). */
-cfp_err cfp_png_encode_image(struct png_ctx *c, const struct cfp_img *img, struct cfp_status *st);
+/* Encodes img through c->wr (cfp_png_encode.c): cfp's own writer, which
+ * gives libpng's bytes faster, or with libpng_only (and for images of at
+ * most 16 KiB of filtered data) libpng itself. */
+cfp_err cfp_png_encode_image(struct png_ctx *c, const struct cfp_img *img, bool libpng_only,
+                             struct cfp_status *st);
+
+/* zlib's deflate with the settings libpng uses for cfp's output (level 4,
+ * Z_RLE, windowBits 15, memLevel 8), giving the same bytes as zlib 1.2.13
+ * fed the same pieces (cfp_png_zrle.c). The stream (header, blocks,
+ * Adler-32) goes to sink in pieces of CFP_ZRLE_CHUNK bytes, the last one
+ * shorter: libpng's IDAT chunks. Opaque; single-threaded per stream. */
+#define CFP_ZRLE_CHUNK 8192u
+struct cfp_zrle;
+
+/* Creates a stream whose output goes to sink(ctx, ...): the sink's first
+ * error stops the stream and is returned by every later call. *out is
+ * freed with cfp_zrle_free. Returns CFP_ERR_NOMEM or CFP_ERR_OK. */
+cfp_err cfp_zrle_new(cfp_err (*sink)(void *ctx, const unsigned char *p, size_t n), void *ctx,
+                     struct cfp_zrle **out);
+
+/* Compresses in[0..n) as one deflate(Z_NO_FLUSH) call of zlib with that
+ * input would (the block boundaries depend on the pieces: feed one
+ * filtered row per call, as libpng does). */
+cfp_err cfp_zrle_feed(struct cfp_zrle *z, const unsigned char *in, size_t n);
+
+/* Ends the stream (deflate(Z_FINISH)) with adler, the Adler-32 of every
+ * byte fed, and hands the rest of the output to the sink. */
+cfp_err cfp_zrle_finish(struct cfp_zrle *z, uint32_t adler);
+
+/* Frees *zp (NULL is fine) and sets it to NULL. */
+void cfp_zrle_free(struct cfp_zrle **zp);
 
 #endif

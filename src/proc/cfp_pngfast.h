@@ -35,8 +35,9 @@ struct cfp_pngfast {
  * gray, gray+alpha, RGB or RGBA, not interlaced, IHDR first, no PLTE or
  * tRNS, no unknown critical chunk, one run of IDAT, IEND; every chunk length
  * inside the buffer; CRCs of IHDR, IDAT and IEND right; a zlib stream with a
- * 32 KiB window and no preset dictionary that inflates, Adler-32 right, to
- * exactly the image with nothing after it; filter types 0..4; at most
+ * 32 KiB window and no preset dictionary that inflates to exactly the
+ * image, followed by its 4-byte Adler-32 (not checked, as libpng's path
+ * does not) and nothing else; filter types 0..4; at most
  * max_pixels pixels and CFP_PNGFAST_MAX_RAW inflated bytes.
  *
  * Sets *taken. Taken: f holds the inflated image (free it with

@@ -193,7 +193,7 @@ cfp_err cfp_png_stream_finish(struct cfp_png_stream *s, struct cfp_status *st)
         for (uint32_t y = 0; y < s->d.h; y++)
             cfp_resizer_push(s->d.rs, s->d.src + (size_t)y * s->d.rowbytes);
     cfp_png_decoder_release(&s->d); /* only the output image is still needed */
-    s->err = cfp_png_encode_image(&s->c, &s->d.out, st);
+    s->err = cfp_png_encode_image(&s->c, &s->d.out, s->o->libpng_only, st);
     return s->err;
 }
 

@@ -21,10 +21,11 @@
 #include <zlib.h>
 
 #include "base/cfp_mem.h"
-#include "proc/cfp_pngfast.h"
-#include "proc/cfp_resize.h"
 #include "base/cfp_scratch.h"
 #include "cfp_test.h"
+#include "proc/cfp_png_internal.h" /* cfp_zrle, compared with zlib itself */
+#include "proc/cfp_pngfast.h"
+#include "proc/cfp_resize.h"
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -744,17 +745,20 @@ static unsigned char pattern(int k, uint32_t x, uint32_t y, int c, uint32_t *rng
     }
 }
 
-/* cfp chooses each output row's filter itself (pick_filter in cfp_png.c)
- * and must write exactly the bytes of libpng's own adaptive choice: an
- * image that fits is re-encoded from the same pixels, so cfp's output must
- * equal an input libpng wrote with the same settings. Every 8-bit channel
- * count, patterns where each filter wins or ties, 1-row and 1-pixel-wide
- * images (where libpng restricts the filters). */
+/* cfp chooses each output row's filter itself (pick_filter in
+ * cfp_png_encode.c) and must write exactly the bytes of libpng's own
+ * adaptive choice: an image that fits is re-encoded from the same pixels, so
+ * cfp's output must equal an input libpng wrote with the same settings.
+ * Every 8-bit channel count, patterns where each filter wins or ties, 1-row
+ * and 1-pixel-wide images (where libpng restricts the filters). Images of
+ * over 16 KiB of filtered data (most of the last three sizes) go through
+ * cfp's own writer, the others through libpng: both must give these bytes. */
 static void test_filter_choice(void)
 {
     static const int cts[] = {PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
                               PNG_COLOR_TYPE_RGB_ALPHA};
-    static const uint32_t sizes[][2] = {{61, 40}, {1, 9}, {9, 1}, {1, 1}, {300, 3}};
+    static const uint32_t sizes[][2] = {{61, 40}, {1, 9},    {9, 1},    {1, 1},
+                                        {300, 3}, {130, 70}, {1, 9000}, {20000, 1}};
     uint32_t rng = 99;
 
     for (size_t t = 0; t < sizeof(cts) / sizeof(cts[0]); t++)
@@ -771,7 +775,7 @@ static void test_filter_choice(void)
                         for (int c = 0; c < ch; c++)
                             *p++ = pattern(k, x, y, c, &rng);
                 libpng_encode(px, w, h, cts[t], &in);
-                process_ok(&in, 512, &out, NULL);
+                process_ok(&in, 20000, &out, NULL); /* never resized */
                 if (out.len != in.len || memcmp(out.p, in.p, in.len) != 0)
                     CFP_FAILF("type %d %ux%u pattern %d: %zu bytes, libpng's choice %zu", cts[t], w,
                               h, k, out.len, in.len);
@@ -779,6 +783,311 @@ static void test_filter_choice(void)
                 membuf_free(&in);
                 free(px);
             }
+}
+
+/* ------------------------------------------------- cfp's own PNG writer */
+
+static void alloc_fail_all(const struct membuf *in, const struct cfp_png_opts *o, int *nomem);
+
+/* Collects cfp_zrle's output; every piece but the last must be a whole
+ * IDAT's worth. */
+struct zsink {
+    struct membuf out;
+    size_t short_pieces;
+};
+
+static cfp_err zsink_put(void *ctx, const unsigned char *p, size_t n)
+{
+    struct zsink *z = ctx;
+
+    ASSERT(n > 0 && n <= CFP_ZRLE_CHUNK);
+    ASSERT_EQ(z->short_pieces, 0); /* only the last piece may be short */
+    z->short_pieces += n < CFP_ZRLE_CHUNK;
+    return mem_write(&z->out, p, n);
+}
+
+/* data fed in pieces of sizes pieces[0], pieces[1], ... (cycled), as one
+ * deflate(Z_NO_FLUSH) call each, then deflate(Z_FINISH): what libpng does
+ * with one filtered row per call. zlib: through zlib itself, with cfp's
+ * output settings; else through cfp_zrle. */
+static void deflate_pieces(const unsigned char *data, size_t n, const size_t *pieces,
+                           size_t npieces, bool zlib, struct membuf *out)
+{
+    size_t pos = 0, len;
+
+    membuf_init(out);
+    if (zlib) {
+        unsigned char buf[3000];
+        z_stream zs;
+        int ret;
+
+        memset(&zs, 0, sizeof(zs));
+        ASSERT_EQ(deflateInit2(&zs, 4, Z_DEFLATED, 15, 8, Z_RLE), Z_OK);
+        for (size_t k = 0; pos < n; pos += len, k++) {
+            len = n - pos < pieces[k % npieces] ? n - pos : pieces[k % npieces];
+            zs.next_in = (Bytef *)(uintptr_t)(data + pos);
+            zs.avail_in = (uInt)len;
+            while (zs.avail_in > 0) {
+                zs.next_out = buf;
+                zs.avail_out = sizeof(buf);
+                ASSERT_EQ(deflate(&zs, Z_NO_FLUSH), Z_OK);
+                ASSERT_EQ(mem_write(out, buf, sizeof(buf) - zs.avail_out), CFP_ERR_OK);
+            }
+        }
+        do {
+            zs.next_out = buf;
+            zs.avail_out = sizeof(buf);
+            ret = deflate(&zs, Z_FINISH);
+            ASSERT_EQ(mem_write(out, buf, sizeof(buf) - zs.avail_out), CFP_ERR_OK);
+        } while (ret == Z_OK);
+        ASSERT_EQ(ret, Z_STREAM_END);
+        deflateEnd(&zs);
+    } else {
+        struct zsink zk;
+        struct cfp_zrle *z;
+
+        membuf_init(&zk.out);
+        zk.short_pieces = 0;
+        ASSERT_EQ(cfp_zrle_new(zsink_put, &zk, &z), CFP_ERR_OK);
+        for (size_t k = 0; pos < n; pos += len, k++) {
+            len = n - pos < pieces[k % npieces] ? n - pos : pieces[k % npieces];
+            ASSERT_EQ(cfp_zrle_feed(z, data + pos, len), CFP_ERR_OK);
+        }
+        ASSERT_EQ(cfp_zrle_finish(z, (uint32_t)adler32(adler32(0, NULL, 0), data, (uInt)n)),
+                  CFP_ERR_OK);
+        cfp_zrle_free(&z);
+        ASSERT(z == NULL);
+        *out = zk.out;
+    }
+}
+
+/* Byte i of test stream k: noise (stored blocks), one byte (runs of 258,
+ * blocks spanning many window slides), random runs of 1-700 (matches of
+ * every length, literal and match blocks mixed), a skewed distribution
+ * (symbol j about twice as frequent as j + 1), bytes that never repeat
+ * (only literals: 16383 of them fill a block exactly, leaving an empty
+ * fixed-code last one), rows of noise between flat rows (stored and coded
+ * blocks alternating). Short streams get fixed codes. */
+static unsigned char zstream_byte(int k, size_t i, uint32_t *rng, unsigned *run, unsigned char *b)
+{
+    uint32_t r;
+    int j = 0;
+
+    switch (k) {
+    case 0:
+        return (unsigned char)rng_next(rng);
+    case 1:
+        return 0x55;
+    case 2:
+        if (*run == 0) {
+            *run = 1 + rng_next(rng) % 700;
+            *b = (unsigned char)rng_next(rng);
+        }
+        (*run)--;
+        return *b;
+    case 3:
+        for (r = rng_next(rng); (r & 1) && j < 31; r >>= 1)
+            j++;
+        return (unsigned char)(j * 5);
+    case 4:
+        return (unsigned char)(i * 7 + 1);
+    default:
+        return (i / 1000) % 5 == 0 ? (unsigned char)rng_next(rng) : (unsigned char)(i / 1000);
+    }
+}
+
+/* Blocks of 16383 literals whose counts are Fibonacci numbers (2, 3, 5,
+ * ..., 2584 for 16 bytes in a random order, each after one or two of a
+ * 17th byte that fills the block): with the end-of-block code's count of 1
+ * every merge of zlib's Huffman construction takes the last node and the
+ * next byte, a chain 17 deep, so every block goes through zlib's repair of
+ * lengths over 15. No byte repeats 4 times, so there are no matches. */
+static void fib_fill(unsigned char *d, size_t n, uint32_t *rng)
+{
+    unsigned char others[6762]; /* 2 + 3 + ... + 2584 = F(20) - 3 */
+    size_t m = 0;
+
+    while (m < n) {
+        size_t k = 0, gaps = sizeof(others), twos = 16383 - 2 * gaps;
+
+        for (uint32_t a = 2, b = 3, sym = 1; sym <= 16; sym++, b = a + b, a = b - a)
+            for (uint32_t c = 0; c < a; c++)
+                others[k++] = (unsigned char)(sym * 7);
+        ASSERT_EQ(k, gaps);
+        for (size_t i = gaps - 1; i > 0; i--) { /* Fisher-Yates */
+            size_t j = rng_next(rng) % (i + 1);
+            unsigned char t = others[i];
+
+            others[i] = others[j];
+            others[j] = t;
+        }
+        for (size_t g = 0; g < gaps && m < n; g++) {
+            for (size_t t = 0; t < 1 + (g < twos) && m < n; t++)
+                d[m++] = 200;
+            if (m < n)
+                d[m++] = others[g];
+        }
+    }
+}
+
+/* cfp_zrle gives zlib's exact bytes (level 4, Z_RLE, windowBits 15,
+ * memLevel 8) for streams built to reach each of its paths (zstream_byte,
+ * fib_fill), fed in pieces of several sizes (one byte, a 512 px RGB row,
+ * more than the window). */
+static void test_zrle(void)
+{
+    static const size_t sizes[] = {0, 1, 2, 3, 5, 300, 16383, 2 * 16383, 70000, 400000};
+    static const size_t pieces[][2] = {{1537, 1537}, {1, 1}, {7, 100000}, {200000, 200000}};
+    int cases = 0;
+
+    for (int k = 0; k < 7; k++)
+        for (size_t z = 0; z < sizeof(sizes) / sizeof(sizes[0]); z++)
+            for (size_t p = 0; p < sizeof(pieces) / sizeof(pieces[0]); p++) {
+                size_t n = sizes[z];
+                unsigned char *data, b = 0;
+                uint32_t rng = 1234 + (uint32_t)k;
+                unsigned run = 0;
+                struct membuf want, got;
+
+                if (pieces[p][0] == 1 && n > 70000)
+                    continue; /* a byte per call: slow under valgrind, and 70000 covers it */
+                data = malloc(n + 1);
+                ASSERT(data != NULL);
+                if (k == 6)
+                    fib_fill(data, n, &rng);
+                else
+                    for (size_t i = 0; i < n; i++)
+                        data[i] = zstream_byte(k, i, &rng, &run, &b);
+                deflate_pieces(data, n, pieces[p], 2, true, &want);
+                deflate_pieces(data, n, pieces[p], 2, false, &got);
+                if (got.len != want.len || memcmp(got.p, want.p, want.len) != 0)
+                    CFP_FAILF("zrle stream %d, %zu bytes in pieces of %zu/%zu: %zu bytes, zlib %zu",
+                              k, n, pieces[p][0], pieces[p][1], got.len, want.len);
+                cases++;
+                membuf_free(&want);
+                membuf_free(&got);
+                free(data);
+            }
+    printf("zrle: %d streams byte-identical to zlib's\n", cases);
+}
+
+/* Images cfp writes with its own writer (over 16 KiB of filtered data):
+ * the same bytes as libpng's writer (libpng_only also decodes with libpng,
+ * which gives the same pixels) for every channel count and kinds of data
+ * that reach stored, fixed and dynamic blocks; failing writes (in the
+ * header, an IDAT, IEND) return the writer's error, as libpng's path does;
+ * failing allocations give NOMEM. */
+static void test_own_writer(void)
+{
+    static const int cts[] = {PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB,
+                              PNG_COLOR_TYPE_RGB_ALPHA};
+    static const long fail_at[] = {0, 8, 33, 40, 9000, 20000};
+    struct cfp_png_opts o;
+    struct membuf in, a, b;
+    struct cfp_status st;
+    uint32_t rng = 5;
+    int nomem = 0;
+
+    cfp_png_opts_init(&o);
+    o.max_side = 4096; /* not resized: the pixels are the input's */
+    for (size_t t = 0; t < sizeof(cts) / sizeof(cts[0]); t++)
+        for (int k = 0; k < 6; k++) {
+            uint32_t w = 150 + 40 * (uint32_t)k, h = 90;
+            int ch = samples_of(cts[t]);
+            unsigned char *px = malloc((size_t)w * h * (size_t)ch), *p = px, v = 0;
+            unsigned run = 0;
+
+            ASSERT(px != NULL);
+            for (size_t i = 0; i < (size_t)w * h * (size_t)ch; i++)
+                *p++ = zstream_byte(k, i, &rng, &run, &v);
+            libpng_encode(px, w, h, cts[t], &in);
+            process_ok(&in, o.max_side, &a, NULL);
+            o.libpng_only = true;
+            membuf_init(&b);
+            cfp_status_clear(&st);
+            ASSERT_EQ(cfp_png_process(in.p, in.len, &o, mem_write, &b, NULL, &st), CFP_ERR_OK);
+            o.libpng_only = false;
+            if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0 || a.len != in.len ||
+                memcmp(a.p, in.p, in.len) != 0)
+                CFP_FAILF("own writer, type %d data %d: %zu bytes, libpng %zu, input %zu", cts[t],
+                          k, a.len, b.len, in.len);
+            membuf_free(&a);
+            membuf_free(&b);
+            membuf_free(&in);
+            free(px);
+        }
+    /* failures: a 200x100 RGB photo-like image, re-encoded by cfp's writer */
+    {
+        struct gen g;
+
+        gen_make(&g, 200, 100, PNG_COLOR_TYPE_RGB, 8, false, false, &in);
+        process_ok(&in, o.max_side, &b, NULL);
+        for (size_t i = 0; i <= sizeof(fail_at) / sizeof(fail_at[0]); i++) {
+            membuf_init(&a); /* the last case fails IEND */
+            a.fail_at = i < sizeof(fail_at) / sizeof(fail_at[0]) ? fail_at[i] : (long)b.len - 1;
+            cfp_status_clear(&st);
+            ASSERT_EQ(cfp_png_process(in.p, in.len, &o, mem_write, &a, NULL, &st), CFP_ERR_IO);
+            ASSERT_CONTAINS(st.msg, "PNG encode: writing output");
+            ASSERT((long)a.len <= a.fail_at);
+            membuf_free(&a);
+        }
+        membuf_free(&b);
+        alloc_fail_all(&in, &o, &nomem);
+        membuf_free(&in);
+        gen_free(&g);
+    }
+    { /* rows of 100 KB of noise (stored blocks): a failing write stops the
+       * rest of a row, whose blocks must not pile up meanwhile */
+        unsigned char *px = malloc((size_t)25000 * 3 * 4);
+
+        ASSERT(px != NULL);
+        for (size_t i = 0; i < (size_t)25000 * 3 * 4; i++)
+            px[i] = (unsigned char)rng_next(&rng);
+        libpng_encode(px, 25000, 3, PNG_COLOR_TYPE_RGB_ALPHA, &in);
+        o.max_side = 25000;
+        membuf_init(&a);
+        a.fail_at = 40;
+        cfp_status_clear(&st);
+        ASSERT_EQ(cfp_png_process(in.p, in.len, &o, mem_write, &a, NULL, &st), CFP_ERR_IO);
+        ASSERT_CONTAINS(st.msg, "PNG encode: writing output");
+        membuf_free(&a);
+        membuf_free(&in);
+        free(px);
+    }
+    printf("own writer: libpng's bytes; write and allocation failures (%d NOMEM) handled\n", nomem);
+}
+
+/* The resizer's 8-float (AVX) passes give the 4-float code's bytes: with
+ * and without a box, every channel count, alpha. */
+static void test_resize_avx(void)
+{
+    static const struct {
+        uint32_t w, h, max;
+        int ct;
+    } t[] = {
+        {700, 460, 256, PNG_COLOR_TYPE_RGB},        /* box 1, ~14-tap kernel */
+        {900, 300, 200, PNG_COLOR_TYPE_RGB_ALPHA},  /* box 3 */
+        {333, 517, 100, PNG_COLOR_TYPE_GRAY_ALPHA}, /* box 2 and 3 */
+        {640, 480, 300, PNG_COLOR_TYPE_GRAY},       {1000, 3, 333, PNG_COLOR_TYPE_RGB},
+    };
+
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        struct gen g;
+        struct membuf in, a, b;
+
+        gen_make(&g, t[i].w, t[i].h, t[i].ct, 8, false, false, &in);
+        ASSERT_EQ(setenv("CFP_TEST_NO_AVX", "1", 1), 0);
+        process_ok(&in, t[i].max, &a, NULL);
+        ASSERT_EQ(unsetenv("CFP_TEST_NO_AVX"), 0);
+        process_ok(&in, t[i].max, &b, NULL);
+        if (a.len != b.len || memcmp(a.p, b.p, a.len) != 0)
+            CFP_FAILF("%ux%u type %d -> %u: AVX and 4-float resizers differ", t[i].w, t[i].h,
+                      t[i].ct, t[i].max);
+        membuf_free(&a);
+        membuf_free(&b);
+        membuf_free(&in);
+        gen_free(&g);
+    }
 }
 
 /* Output sizes through the whole pipeline, and determinism. */
@@ -1393,6 +1702,9 @@ int main(int argc, char **argv)
     test_colour_types();
     test_sizes();
     test_filter_choice();
+    test_zrle();
+    test_own_writer();
+    test_resize_avx();
     test_too_big();
     test_bad_input();
     test_garbage();
