@@ -150,8 +150,11 @@ static int compare_matrix(const struct cfp_cli_opts *o, struct cfp_compare_cfg *
     cfp_status_clear(&st);
     cc->no_report = true;
     err = cfp_fetch_global_init(&st);
-    if (!err)
-        err = cfp_mpi_init(&comm, &rank, &size, &st);
+    if (err) { /* before MPI: there is no communicator to use or finalize */
+        fprintf(stderr, "cfp: compare: %s\n", st.msg);
+        return CFP_EXIT_FATAL;
+    }
+    err = cfp_mpi_init(&comm, &rank, &size, &st);
     if (!err && rank == 0)
         err = cfp_compare_run(cc, &failed, &identical, &st);
     ok = err == CFP_ERR_OK;
