@@ -321,17 +321,9 @@ static void streamed_finished(struct cfp_async_loop *l, struct slot *s, cfp_err 
                               const struct cfp_status *why)
 {
     struct cfp_record *r = &s->job.rec;
-    const char *kind = cfp_proc_kind(s->proc);
-    double proc_s;
 
-    (void)l;
     r->t_fetch -= cfp_proc_seconds(s->proc);
-    if (!err)
-        err = cfp_proc_finish(s->proc, r);
-    else
-        memcpy(r->kind, kind, strlen(kind) + 1);
-    proc_s = cfp_proc_seconds(s->proc);
-    r->t_process = proc_s > r->t_write ? proc_s - r->t_write : 0;
+    err = cfp_proc_end(s->proc, err, r);
     if (r->t_fetch < 0)
         r->t_fetch = 0;
     if (err)

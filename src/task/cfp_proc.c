@@ -490,6 +490,19 @@ void cfp_proc_free(struct cfp_proc **pp)
     *pp = NULL;
 }
 
+cfp_err cfp_proc_end(struct cfp_proc *p, cfp_err err, struct cfp_record *r)
+{
+    double proc_s;
+
+    if (!err)
+        err = cfp_proc_finish(p, r);
+    else
+        memcpy(r->kind, cfp_proc_kind(p), strlen(cfp_proc_kind(p)) + 1);
+    proc_s = cfp_proc_seconds(p);
+    r->t_process = proc_s > r->t_write ? proc_s - r->t_write : 0;
+    return err;
+}
+
 cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
                        const char *content_type, const unsigned char *body, size_t len,
                        const struct cfp_proc_hooks *hooks, struct cfp_record *r,
@@ -501,7 +514,6 @@ cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
     struct cfp_proc *p = NULL;
     size_t sniff = len < SNIFF_LEN ? len : SNIFF_LEN;
     cfp_err err = cfp_proc_new(cfg, t, &view, st, &p);
-    double proc_s;
 
     if (err)
         return err;
@@ -515,12 +527,7 @@ cfp_err cfp_proc_whole(const struct cfp_task_cfg *cfg, const struct cfp_task *t,
         err = dispatch(p, body + sniff, len - sniff);
         p->seconds += cfp_now() - t0;
     }
-    if (!err)
-        err = cfp_proc_finish(p, r);
-    else
-        memcpy(r->kind, cfp_proc_kind(p), strlen(cfp_proc_kind(p)) + 1);
-    proc_s = cfp_proc_seconds(p);
-    r->t_process = proc_s > r->t_write ? proc_s - r->t_write : 0;
+    err = cfp_proc_end(p, err, r);
     cfp_proc_free(&p);
     return err;
 }

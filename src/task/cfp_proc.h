@@ -96,6 +96,12 @@ cfp_err cfp_proc_check_type(const struct cfp_task *t, const char *content_type,
  * image/png (a PNG is also known by its signature later). */
 bool cfp_proc_maybe_image(const struct cfp_task *t, const char *content_type);
 
+/* Ends p's body: with err OK finishes the output (cfp_proc_finish), else
+ * (the fetch failed) records the kind decided so far; then sets
+ * r->t_process, the time inside the processors less the output's write.
+ * Returns cfp_proc_finish's error, or err. */
+cfp_err cfp_proc_end(struct cfp_proc *p, cfp_err err, struct cfp_record *r);
+
 /* Processes a body that is already complete in memory (the async engine's
  * CPU stage): the same detection, processors and outputs as the streaming
  * path, without copying the body. Fills r as cfp_proc_finish() does, and
