@@ -42,9 +42,9 @@ static cfp_err mem_charge(const struct task_mem *m, const struct cfp_img_plan *p
 }
 
 /* At the header. Waiting here, inside the transfer's write callback, is
- * safe: libcurl excludes a callback's time from its stall check only in
- * part, but the wait ends long before 100 bytes/s over --timeout could
- * fail it, and the waits cannot deadlock (cfp_budget.h): a streamed image
+ * safe: the transfer is blocked, not stalled (libcurl's 100 bytes/s check
+ * averages over the whole wait, and the wait ends as soon as memory is
+ * free), and the waits cannot deadlock (cfp_budget.h): a streamed image
  * takes its core before its memory, a whole body parks. */
 static cfp_err hook_plan(void *ctx, const struct cfp_img_plan *pl, struct cfp_status *st)
 {
