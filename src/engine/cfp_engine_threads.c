@@ -3,8 +3,9 @@
  *
  * The calling thread reads the source and pushes tasks into the queue (it
  * blocks while the queue is full, so memory does not grow with the list).
- * Each worker owns a CURL easy handle; all handles share DNS cache,
- * connection pool and TLS sessions through one CURLSH. Two counting
+ * Each worker owns a CURL easy handle and its keep-alive connections; all
+ * handles share the DNS cache and TLS sessions through one CURLSH, never
+ * the connection pool (pool_init says why). Two counting
  * semaphores keep the two kinds of work apart: `fetch` caps transfers in
  * flight (--concurrency), `cpu` caps image decode/resize/encode jobs at one
  * per core (cpu_slots), so a pool sized for I/O overlap does not oversubscribe
@@ -261,7 +262,14 @@ static cfp_err pool_init(struct pool *p, const struct cfp_engine_opts *eo, struc
     curl_share_setopt(p->share, CURLSHOPT_USERDATA, p);
     curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    /* Not CURL_LOCK_DATA_CONNECT: libcurl does not support a connection
+     * cache shared by concurrent threads (CURLSHOPT_SHARE(3); KNOWN_BUGS "A
+     * shared connection cache is not thread-safe"). With it, runs of
+     * --workers 64 corrupted the heap ("free(): corrupted unsorted chunks"
+     * in libcurl, or a SIGSEGV later in cfp's own frees): 2 in about 65
+     * runs of jobs/stress_threads.sh, none in 600 without. Each worker's
+     * handle keeps its own connections from task to task, which is the
+     * keep-alive that matters. */
     sem_init(&p->fetch_sem, 0, (unsigned)eo->concurrency);
     sem_init(&p->cpu_sem, 0, (unsigned)eo->cpu_slots);
     p->per_host = eo->per_host;
