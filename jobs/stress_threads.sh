@@ -57,6 +57,8 @@ loop() { # id
 pids=()
 for p in $(seq 1 "$PAR"); do loop "$p" & pids+=($!); done
 fail=0
-for pid in "${pids[@]}"; do wait "$pid" || fail=1; done
+for _ in "${pids[@]}"; do
+  wait -n || { fail=1; kill "${pids[@]}" 2>/dev/null || true; break; }
+done
 [ $fail = 0 ] && echo "stress_threads: $((RUNS * PAR)) runs, no failure"
 exit $fail
