@@ -24,7 +24,9 @@ union hdr {
  * freeing. */
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static union hdr *idle[CFP_SCRATCH_KEEP];
-static size_t nidle, idle_bytes;
+/* idle_bytes: idle buffers of a huge page and up; mid_bytes: the smaller
+ * ones (POOL_MIN up to a huge page), kept within CFP_SCRATCH_MID apart. */
+static size_t nidle, idle_bytes, mid_bytes;
 /* Bytes of pool-sized buffers (POOL_MIN and up) taken and not given back:
  * idle buffers are kept only while busy + idle stays within
  * CFP_SCRATCH_BYTES (the header says why). */
@@ -77,9 +79,19 @@ static union hdr *alloc_buf(size_t bytes)
     return h;
 }
 
+/* A buffer under a huge page: an output image or row buffers, faulted in
+ * 4 KiB pages (cfp_scratch.h: kept apart from the large ones). */
+static bool is_mid(const union hdr *h)
+{
+    return h->cap + sizeof(*h) < HUGE_PAGE;
+}
+
 static void unpark(size_t i)
 {
-    idle_bytes -= idle[i]->cap;
+    if (is_mid(idle[i]))
+        mid_bytes -= idle[i]->cap;
+    else
+        idle_bytes -= idle[i]->cap;
     idle[i] = idle[--nidle];
 }
 
@@ -131,7 +143,7 @@ static bool can_fit(const union hdr *h)
     size_t keep_n = 0, keep_bytes = 0;
 
     for (size_t i = 0; i < nidle; i++)
-        if (idle[i]->cap >= h->cap) {
+        if (!is_mid(idle[i]) && idle[i]->cap >= h->cap) {
             keep_n++;
             keep_bytes += idle[i]->cap;
         }
@@ -148,14 +160,23 @@ void cfp_scratch_give(void *p)
     pthread_mutex_lock(&pool_lock);
     if (h->cap >= POOL_MIN)
         busy_bytes -= h->cap;
-    if (h->cap >= POOL_MIN && can_fit(h)) {
+    if (h->cap >= POOL_MIN && is_mid(h)) {
+        if (nidle < CFP_SCRATCH_KEEP && mid_bytes + h->cap <= CFP_SCRATCH_MID) {
+            idle[nidle++] = h;
+            mid_bytes += h->cap;
+            h = NULL;
+        }
+    } else if (h->cap >= POOL_MIN && can_fit(h)) {
         /* Drop the smallest idle buffers until h fits (can_fit: all of
          * them are smaller than h). */
         while (nidle == CFP_SCRATCH_KEEP || idle_bytes + h->cap > room()) {
-            size_t s = 0;
+            /* For a slot, the smallest of all; for bytes, the smallest
+             * large one (small ones are not counted in idle_bytes). */
+            bool any = nidle == CFP_SCRATCH_KEEP;
+            size_t s = nidle;
 
-            for (size_t i = 1; i < nidle; i++)
-                if (idle[i]->cap < idle[s]->cap)
+            for (size_t i = 0; i < nidle; i++)
+                if ((any || !is_mid(idle[i])) && (s == nidle || idle[i]->cap < idle[s]->cap))
                     s = i;
             evict[nevict++] = idle[s];
             unpark(s);
@@ -181,6 +202,7 @@ void cfp_scratch_drain(void)
         all[i] = idle[i];
     nidle = 0;
     idle_bytes = 0;
+    mid_bytes = 0;
     pthread_mutex_unlock(&pool_lock);
     for (size_t i = 0; i < n; i++)
         cfp_free(all[i]);

@@ -2,7 +2,7 @@
  * with the next allocation made to fail (cfp_mem_fail_after), a take that
  * still succeeds was served by the pool. Then the limits (small buffers
  * bypass it, CFP_SCRATCH_KEEP buffers, CFP_SCRATCH_BYTES bytes, largest
- * kept), cfp_buf on top of it, transparent huge pages asked for large
+ * kept, buffers under a huge page kept apart within CFP_SCRATCH_MID), cfp_buf on top of it, transparent huge pages asked for large
  * buffers (read back from /proc/self/smaps), and four threads taking and
  * giving at once (run under ThreadSanitizer by tests/run.sh). */
 #include <pthread.h>
@@ -98,14 +98,49 @@ static void test_limits(void)
     void *p[CFP_SCRATCH_KEEP + 4];
     size_t n = sizeof(p) / sizeof(p[0]);
 
-    /* At most CFP_SCRATCH_KEEP idle buffers. */
+    /* Buffers under a huge page: at most CFP_SCRATCH_MID idle bytes. */
     for (size_t i = 0; i < n; i++)
-        ASSERT((p[i] = cfp_scratch_take(300 << 10)) != NULL);
+        ASSERT((p[i] = cfp_scratch_take(256 << 10)) != NULL);
     for (size_t i = 0; i < n; i++)
         cfp_scratch_give(p[i]);
-    ASSERT_EQ(pooled_count(300 << 10), CFP_SCRATCH_KEEP);
+    ASSERT_EQ(pooled_count(256 << 10), CFP_SCRATCH_MID / (256 << 10));
     cfp_scratch_drain();
-    ASSERT_EQ(pooled_count(300 << 10), 0);
+    ASSERT_EQ(pooled_count(256 << 10), 0);
+    /* ... kept whatever is in use: with CFP_SCRATCH_BYTES taken, no large
+     * buffer is kept idle, a small one is. */
+    p[0] = cfp_scratch_take(CFP_SCRATCH_BYTES);
+    p[1] = cfp_scratch_take(4 * MIB);
+    p[2] = cfp_scratch_take(MIB / 2);
+    ASSERT(p[0] && p[1] && p[2]);
+    cfp_scratch_give(p[1]);
+    cfp_scratch_give(p[2]);
+    ASSERT_EQ(pooled_count(4 * MIB), 0);
+    ASSERT_EQ(pooled_count(MIB / 2), 1);
+    cfp_scratch_give(p[0]);
+    cfp_scratch_drain();
+    /* Small and large together fill the CFP_SCRATCH_KEEP slots: the small
+     * ones' bytes, then the large ones' (2 MiB each, the smallest large). */
+    size_t nmid = CFP_SCRATCH_MID / (256 << 10), nbig = CFP_SCRATCH_KEEP - nmid;
+    void *big[CFP_SCRATCH_KEEP];
+    ASSERT(nmid < CFP_SCRATCH_KEEP && nbig * 2 * MIB <= CFP_SCRATCH_BYTES);
+    for (size_t i = 0; i < nmid; i++)
+        ASSERT((p[i] = cfp_scratch_take(256 << 10)) != NULL);
+    for (size_t i = 0; i < nbig; i++)
+        ASSERT((big[i] = cfp_scratch_take(2 * MIB - 64)) != NULL);
+    for (size_t i = 0; i < nmid; i++)
+        cfp_scratch_give(p[i]);
+    for (size_t i = 0; i < nbig; i++)
+        cfp_scratch_give(big[i]);
+    ASSERT_EQ(pooled_count(256 << 10), CFP_SCRATCH_KEEP);
+    /* Full: a 4 MiB buffer given back takes the slot of the smallest
+     * (a small one) and the bytes of two 2 MiB ones. */
+    p[0] = cfp_scratch_take(4 * MIB - 64); /* with its header: 4 MiB */
+    ASSERT(p[0]);
+    cfp_scratch_give(p[0]);
+    ASSERT_EQ(pooled_count(3 * MIB), 1);
+    ASSERT_EQ(pooled_count(2 * MIB - 64), nbig - 2 + 1);
+    ASSERT_EQ(pooled_count(256 << 10), CFP_SCRATCH_KEEP - 2);
+    cfp_scratch_drain();
 
     /* At most CFP_SCRATCH_BYTES idle bytes, the largest kept: three buffers
      * of 3/8 of the limit leave two idle; one over the limit is freed.
