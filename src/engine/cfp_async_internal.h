@@ -64,6 +64,10 @@ struct cfp_async_pool {
                                        `failed` flag lets the loop check for an error
                                        without waiting for a sink push in progress */
     struct cfp_watch_ops ops;       /* the pool threads' body, the stuck-job callback */
+    int cores;                      /* image jobs the machine runs at once (cpu_slots) */
+    atomic_int images_out;          /* image jobs handed over (handoff list, queue or a pool
+                                       thread) and not yet processed: the loop adds, the
+                                       pool subtracts */
 };
 
 /* Records err with why's message unless a fatal error is already recorded

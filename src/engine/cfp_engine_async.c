@@ -122,9 +122,14 @@ static void lane_run(void *ctx, struct cfp_watch_lane *lane, int id)
                 local_run(p, id, &w, &j);
             else
                 job_run(p->cfg, &j);
+            if (j.process)
+                atomic_fetch_sub(&p->images_out, 1);
             cfp_watch_end(lane); /* parks here if the watchdog gave the job up */
-        } else if (j.local) {
-            cfp_record_init(&j.rec, &j.task); /* dropped by deliver(): the run failed */
+        } else {
+            if (j.process)
+                atomic_fetch_sub(&p->images_out, 1);
+            if (j.local)
+                cfp_record_init(&j.rec, &j.task); /* dropped by deliver(): the run failed */
         }
         cfp_budget_release(p->cfg->budget, &j.hold); /* a job not processed */
         cfp_buf_free(&j.body);
@@ -147,6 +152,8 @@ static cfp_err pool_init(struct cfp_async_pool *p, const struct cfp_engine_opts 
     cfp_serial_sink_init(&p->out, sink, stats, st);
     p->cfg = cfg;
     p->ops = (struct cfp_watch_ops){lane_run, pool_stuck, p};
+    p->cores = eo->cpu_slots > 0 ? eo->cpu_slots : 1;
+    atomic_init(&p->images_out, 0);
     return CFP_ERR_OK;
 }
 

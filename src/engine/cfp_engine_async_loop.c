@@ -43,6 +43,8 @@ struct slot {
     double due;                  /* SLOT_RETRY: start of the next attempt (cfp_now clock) */
     int64_t announced;           /* the body's announced size, -1 if none */
     bool planned;                /* the image header was read and planned */
+    bool img_rx;                 /* an admitted image body being received (l->img_rx) */
+    bool encoded;                /* Content-Encoding: never held (body_data says why) */
     bool redo;                   /* stopped to be fetched again on a pool thread */
     struct slot *next;           /* link in the free, retry or handoff list */
     struct slot *next_paused;    /* link in the paused list */
@@ -63,6 +65,14 @@ struct cfp_async_loop {
     struct slot *retry;                  /* unordered; at most cap long, scanned linearly */
     struct slot *handoff, *handoff_tail; /* FIFO of finished jobs not yet in the queue */
     struct slot *paused;                 /* transfers paused for memory */
+    struct slot *held;                   /* paused to end the round (held_resume) */
+    int img_rx;                          /* slots with img_rx set */
+    int ready;                           /* image bodies completed in this round */
+    double img_rx_t;                     /* when image body bytes last arrived */
+    double round_t0;                     /* when this round (loop_step) began */
+    double hold_t0;                      /* since when texts and CSVs are held, 0: not */
+    bool may_hold;                       /* this round may hold them (held_resume) */
+    bool yield;                          /* end the round: pause transfers at their next bytes */
     atomic_llong mem_freed;              /* 1: a pool thread gave memory back (its hook);
                                             a whole 8 bytes, so that no plain field shares
                                             the word (TSan watches 8-byte cells) */
@@ -74,20 +84,14 @@ struct cfp_async_loop {
 static cfp_err body_begin(void *ctx, const char *content_type, int64_t size)
 {
     struct slot *s = ctx;
+    struct curl_header *enc;
 
     (void)snprintf(s->job.content_type, sizeof(s->job.content_type), "%s",
                    content_type ? content_type : "");
     s->announced = size;
+    s->encoded = curl_easy_header(s->h, "Content-Encoding", 0, CURLH_HEADER, -1, &enc) == CURLHE_OK;
     /* A retry of a streamed body: its processor starts over. */
-    if (s->proc)
-        return s->psink.begin(s->psink.ctx, content_type, size);
-    /* One allocation for an announced image body (the limit caps the
-     * hint); texts and CSVs stream (body_stream) and need none. */
-    if (size > 0 && cfp_proc_maybe_image(&s->job.task, content_type) &&
-        cfp_buf_reserve(&s->job.body, (uint64_t)size) != CFP_ERR_OK)
-        return cfp_status_set(&s->sink_st, CFP_ERR_NOMEM, "GET %s: body buffer: %s",
-                              s->job.task.url, cfp_strerror(CFP_ERR_NOMEM));
-    return CFP_ERR_OK;
+    return s->proc ? s->psink.begin(s->psink.ctx, content_type, size) : CFP_ERR_OK;
 }
 
 /* The first CFP_PNG_HEAD_LEN bytes of a PNG body are in (the buffer's and
@@ -125,6 +129,11 @@ static cfp_err body_plan(struct slot *s, const unsigned char *data)
         return err;
     }
     s->planned = !err;
+    if (!err) {
+        s->img_rx = true;
+        s->l->img_rx++;
+        s->l->img_rx_t = cfp_now();
+    }
     /* One allocation for the announced body (the limit caps the hint). */
     if (!err && plan.body > 0 && cfp_buf_reserve(&s->job.body, plan.body) != CFP_ERR_OK)
         err = cfp_status_set(&s->sink_st, CFP_ERR_NOMEM, "GET %s: body buffer: %s",
@@ -156,9 +165,52 @@ static cfp_err body_stream(struct slot *s)
     return err;
 }
 
-static cfp_err body_data(void *ctx, const void *data, size_t n)
+/* The round: one curl_multi_perform call. libcurl reads a busy socket
+ * until it is drained (up to 100 reads a transfer), so at latency 0 one
+ * call received every body of 64 transfers at once, and the first finished
+ * image reached the pool only when the call returned: after 0.3-0.4 s on
+ * the peer dataset, with the pool idle (issue #18). Two rules end a round
+ * early, by pausing transfers (held, resumed by the next round):
+ * - once an image body is complete (its announced size is in), every
+ *   transfer pauses at its next bytes, so the call returns and the image
+ *   goes to the pool;
+ * - while the pool has fewer image jobs than cores and image bodies are
+ *   arriving, texts and CSVs (processed here, on this thread) pause: the
+ *   loop spends its time and the link on what keeps the cores busy
+ *   ("a job for each core and one waiting"). An image that sent nothing
+ *   for HOLD_STALL_S (a slow server) holds nothing back, and after
+ *   HOLD_MAX_S of holding one round holds nothing, so no text or CSV
+ *   waits behind a steady stream of images.
+ * And a round ends after ROUND_S, so that finished transfers are handed
+ * over and held ones resumed at least that often. */
+#define HOLD_STALL_S 0.02
+#define HOLD_MAX_S 0.05
+#define ROUND_S 0.005
+
+static bool pool_hungry(const struct cfp_async_loop *l)
 {
-    struct slot *s = ctx;
+    return l->may_hold && l->img_rx > 0 &&
+           atomic_load(&l->p->images_out) + l->ready < l->p->cores + 1 &&
+           cfp_now() - l->img_rx_t < HOLD_STALL_S;
+}
+
+static void img_rx_end(struct slot *s);
+
+/* Bytes of an admitted image body arrived; it may be complete. */
+static void body_image_progress(struct slot *s)
+{
+    s->l->img_rx_t = cfp_now();
+    if (s->announced > 0 && s->job.body.len >= (uint64_t)s->announced) {
+        img_rx_end(s);
+        s->l->ready++;
+        s->l->yield = true;
+    }
+}
+
+/* Takes n bytes of s's body: streams them, or appends them to the image
+ * body (planning it from its header first). */
+static cfp_err body_take(struct slot *s, const void *data, size_t n)
+{
     /* The fetch layer stops the transfer at --max-bytes before calling us,
      * and the buffer's limit is the same, so only NOMEM is expected here. */
     size_t before = s->job.body.len;
@@ -177,6 +229,8 @@ static cfp_err body_data(void *ctx, const void *data, size_t n)
     if (err)
         return cfp_status_set(&s->sink_st, err, "GET %s: body buffer: %s", s->job.task.url,
                               cfp_strerror(err));
+    if (s->img_rx)
+        body_image_progress(s);
     /* Like the streaming path: once 8 bytes are in, an unsupported type
      * stops the transfer instead of downloading the rest. */
     if (before < 8 && s->job.body.len >= 8) {
@@ -189,9 +243,45 @@ static cfp_err body_data(void *ctx, const void *data, size_t n)
     return CFP_ERR_OK;
 }
 
+static cfp_err body_data(void *ctx, const void *data, size_t n)
+{
+    struct slot *s = ctx;
+    struct cfp_async_loop *l = s->l;
+    cfp_err err = body_take(s, data, n);
+
+    if (err)
+        return err; /* CFP_ERR_AGAIN: paused for memory (body_plan) */
+    if (!l->yield && cfp_now() - l->round_t0 > ROUND_S)
+        l->yield = true;
+    /* Held after its bytes are taken: libcurl stops reading the transfer
+     * (curl_easy_pause from the write callback, which libcurl allows) and
+     * keeps only what is left of the read it was handing over. Not a
+     * body libcurl decodes (Content-Encoding): what is left of one read
+     * can inflate past libcurl's pause buffer (a gzip bomb failed with
+     * "Out of memory" instead of reaching --max-bytes). */
+    if (!s->x.paused && !s->encoded && (l->yield || (s->proc && pool_hungry(l)))) {
+        (void)curl_easy_pause(s->h, CURLPAUSE_RECV);
+        s->x.paused = true;
+        s->next_paused = l->held;
+        l->held = s;
+    }
+    return CFP_ERR_OK;
+}
+
+/* s's image body is no longer being received (done, failed or retried). */
+static void img_rx_end(struct slot *s)
+{
+    if (s->img_rx) {
+        s->img_rx = false;
+        s->l->img_rx--;
+    }
+}
+
 static void body_reset(void *ctx)
 {
     struct slot *s = ctx;
+
+    img_rx_end(s);
 
     cfp_buf_reset(&s->job.body);
     s->job.content_type[0] = '\0';
@@ -245,7 +335,7 @@ static struct slot *slot_get(struct cfp_async_loop *l)
     s->job.local = false;
     s->job.hold = (struct cfp_budget_hold){0, 0};
     s->announced = -1;
-    s->planned = s->redo = false;
+    s->planned = s->redo = s->img_rx = s->encoded = false;
     s->l = l;
     l->active++;
     return s;
@@ -363,6 +453,7 @@ static void xfer_finished(struct cfp_async_loop *l, struct slot *s, cfp_err err,
         return;
     }
     s->job.process = true;
+    atomic_fetch_add(&l->p->images_out, 1);
     handoff_add(l, s);
 }
 
@@ -421,14 +512,18 @@ static bool task_start(struct cfp_async_loop *l)
     return true;
 }
 
-/* Takes s off the paused list (its transfer ended while paused). */
+/* Takes s off the paused or the held list (its transfer ended while
+ * paused). */
 static void paused_remove(struct cfp_async_loop *l, struct slot *s)
 {
-    for (struct slot **pp = &l->paused; *pp; pp = &(*pp)->next_paused)
-        if (*pp == s) {
-            *pp = s->next_paused;
-            return;
-        }
+    struct slot **lists[2] = {&l->paused, &l->held};
+
+    for (int i = 0; i < 2; i++)
+        for (struct slot **pp = lists[i]; *pp; pp = &(*pp)->next_paused)
+            if (*pp == s) {
+                *pp = s->next_paused;
+                return;
+            }
 }
 
 /* Judges the attempt that just ended on s: retry later, or finish. */
@@ -440,6 +535,7 @@ static void xfer_done(struct cfp_async_loop *l, struct slot *s, CURLcode rc)
     cfp_err err;
 
     cfp_status_clear(&st);
+    img_rx_end(s);
     if (s->x.paused)
         paused_remove(l, s);
     err = cfp_fetch_xfer_done(&s->x, s->job.task.url, rc, &transient, &s->res, &st);
@@ -545,7 +641,8 @@ static void loop_abort(struct cfp_async_loop *l)
             curl_multi_remove_handle(l->multi, s->h);
         slot_put(l, s);
     }
-    l->retry = l->handoff = l->handoff_tail = l->paused = NULL;
+    l->retry = l->handoff = l->handoff_tail = l->paused = l->held = NULL;
+    l->img_rx = 0;
 }
 
 /* How long curl_multi_poll may sleep: until the next retry is due. */
@@ -556,6 +653,10 @@ static int poll_timeout_ms(const struct cfp_async_loop *l)
     for (const struct slot *s = l->retry; s; s = s->next)
         if (s->due - now < wait)
             wait = s->due - now;
+    /* Held transfers: at once after a round cut short, else in time to see
+     * an image stall (pool_hungry). */
+    if (l->held && wait > (l->yield ? 0 : HOLD_STALL_S))
+        wait = l->yield ? 0 : HOLD_STALL_S;
     /* Rounded up: waking a little early would only spin until it is due. */
     return wait <= 0 ? 0 : (int)(wait * 1000.0) + 1;
 }
@@ -571,6 +672,38 @@ static void paused_resume(struct cfp_async_loop *l)
     l->paused = NULL;
     for (struct slot *next; s; s = next) {
         next = s->next_paused;
+        s->x.paused = false;
+        (void)curl_easy_pause(s->h, CURLPAUSE_CONT);
+    }
+}
+
+/* A new round: the transfers held to end the last one go on, but texts
+ * and CSVs stay held while the pool is hungry (see pool_hungry). */
+static void held_resume(struct cfp_async_loop *l)
+{
+    bool hungry;
+    struct slot *s = l->held;
+
+    l->yield = false;
+    l->ready = 0;
+    l->may_hold = true;
+    hungry = pool_hungry(l);
+    if (!hungry) {
+        l->hold_t0 = 0;
+    } else if (l->hold_t0 == 0) {
+        l->hold_t0 = cfp_now();
+    } else if (cfp_now() - l->hold_t0 > HOLD_MAX_S) {
+        l->may_hold = hungry = false; /* a round for the held streams */
+        l->hold_t0 = 0;
+    }
+    l->held = NULL;
+    for (struct slot *next; s; s = next) {
+        next = s->next_paused;
+        if (hungry && s->proc) {
+            s->next_paused = l->held;
+            l->held = s;
+            continue;
+        }
         s->x.paused = false;
         (void)curl_easy_pause(s->h, CURLPAUSE_CONT);
     }
@@ -592,11 +725,13 @@ static bool loop_step(struct cfp_async_loop *l)
     CURLMcode mc;
     int running;
 
+    l->round_t0 = cfp_now();
     if (cfp_async_failed(l->p))
         l->stopping = true; /* from the pool (sink), or recorded by this thread */
     if (!l->stopping) {
         handoff_drain(l);
         paused_resume(l);
+        held_resume(l);
         retries_start(l);
         tasks_start(l);
     }

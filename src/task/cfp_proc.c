@@ -101,14 +101,6 @@ static cfp_err type_error(const char *url, const char *content_type, struct cfp_
                           content_type[0] ? content_type : "none");
 }
 
-bool cfp_proc_maybe_image(const struct cfp_task *t, const char *content_type)
-{
-    char ext[16];
-
-    url_ext(t->url, ext, sizeof(ext));
-    return strcmp(ext, "png") == 0 || ct_is(content_type ? content_type : "", "image/png");
-}
-
 cfp_err cfp_proc_check_type(const struct cfp_task *t, const char *content_type,
                             const unsigned char *head, size_t n, struct cfp_status *st)
 {

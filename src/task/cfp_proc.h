@@ -91,11 +91,6 @@ void cfp_proc_free(struct cfp_proc **pp);
 cfp_err cfp_proc_check_type(const struct cfp_task *t, const char *content_type,
                             const unsigned char *head, size_t n, struct cfp_status *st);
 
-/* Whether a body of t served as content_type (may be NULL) may be an
- * image, before any byte is seen: its URL ends in .png or the type is
- * image/png (a PNG is also known by its signature later). */
-bool cfp_proc_maybe_image(const struct cfp_task *t, const char *content_type);
-
 /* Ends p's body: with err OK finishes the output (cfp_proc_finish), else
  * (the fetch failed) records the kind decided so far; then sets
  * r->t_process, the time inside the processors less the output's write.

@@ -1,7 +1,8 @@
 /* test_async.c - the async engine through cfp_engine_run(): same records as
  * the sequential engine, transfers really overlap (loopback server with
  * latency), retries wait without blocking the loop, the memory bound holds
- * under back-pressure from a slow sink, fatal source and sink errors stop
+ * under back-pressure from a slow sink, an image is not held up behind the
+ * texts the loop processes itself, fatal source and sink errors stop
  * the run with their message, and allocation failures reach the cleanup
  * paths. */
 #include <pthread.h>
@@ -297,6 +298,85 @@ static void test_overlap(void)
     free(k.recs);
 }
 
+/* A 2x2 RGB PNG (79 bytes). */
+static const unsigned char tiny_png[] = {
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd, 0xd4, 0x9a,
+    0x73, 0x00, 0x00, 0x00, 0x16, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x3c, 0xc1, 0xc5, 0xc5,
+    0xc0, 0xc0, 0xc0, 0xc4, 0xc0, 0xc0, 0xc0, 0xc0, 0xc0, 0x00, 0x00, 0x0b, 0x38, 0x00, 0xe0, 0x11,
+    0xf4, 0xd5, 0xd6, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+
+#define N_BIG      8
+#define BIG_TEXT   ((size_t)8 << 20)
+
+/* An image is handed to the pool as soon as its body is in, not when the
+ * loop is done with the texts it processes itself: a tiny PNG listed after
+ * eight 8 MB texts, all in flight at once at latency 0, is delivered
+ * before any text is done. Before issue #18 one curl_multi_perform call
+ * drained every busy socket, so the image reached the pool only with the
+ * texts (async's first image after 0.3-0.4 s on the peer dataset). */
+static void test_image_not_behind_streams(void)
+{
+    struct cfp_server_opts so = {0};
+    struct cfp_server *srv = NULL;
+    static char urls[N_BIG + 1][128];
+    const char *u[N_BIG + 1];
+    struct cfp_task_cfg c;
+    struct rec_sink k;
+    struct list_src ls;
+    struct cfp_engine_stats stats;
+    struct cfp_status st;
+    char root[128], name[32];
+    char *text = malloc(BIG_TEXT);
+    double img_end;
+
+    ASSERT(text);
+    for (size_t i = 0; i < BIG_TEXT; i++)
+        text[i] = i % 6 == 5 ? (i % 60 == 59 ? '\n' : ' ') : (char)('a' + i % 7);
+    snprintf(root, sizeof(root), "%s/files", base);
+    for (int i = 0; i < N_BIG; i++) {
+        snprintf(name, sizeof(name), "big%d.txt", i);
+        write_file(name, text, BIG_TEXT);
+    }
+    free(text);
+    write_file("tiny.png", (const char *)tiny_png, sizeof(tiny_png));
+    so.root = root;
+    cfp_status_clear(&st);
+    ASSERT_EQ(cfp_server_start(&so, &srv, &st), CFP_ERR_OK);
+    for (int i = 0; i <= N_BIG; i++) {
+        if (i < N_BIG)
+            snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%u/big%d.txt",
+                     cfp_server_port(srv), i);
+        else
+            snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%u/tiny.png",
+                     cfp_server_port(srv));
+        u[i] = urls[i];
+    }
+    task_cfg(&c, "out-first");
+    c.fetch.max_bytes = BIG_TEXT * 2;
+    sink_init(&k);
+    ls = (struct list_src){u, N_BIG + 1, 0, -1, NULL, NULL, NULL};
+    ASSERT_EQ(run(CFP_MODE_ASYNC, 2, N_BIG + 1, &c, &ls, &k, &stats, &st), CFP_ERR_OK);
+    cfp_server_stop(&srv);
+    ASSERT_EQ(stats.ok, N_BIG + 1);
+    ASSERT_STREQ(k.recs[N_BIG].kind, "image");
+    ASSERT_EQ(k.recs[N_BIG].width_out, 2);
+    img_end = k.recs[N_BIG].t_start + k.recs[N_BIG].t_fetch;
+    for (int i = 0; i < N_BIG; i++) {
+        double end = k.recs[i].t_start + k.recs[i].t_fetch + k.recs[i].t_process;
+        ASSERT_EQ(k.recs[i].bytes_in, (int64_t)BIG_TEXT);
+        if (end <= img_end)
+            CFP_FAILF("text %d was done at %.3f s, the 79-byte image only at %.3f s: the image "
+                      "waited behind the texts", i, end, img_end);
+    }
+    for (int i = 0; i < N_BIG; i++) {
+        char path[128];
+        snprintf(path, sizeof(path), "%s/files/big%d.txt", base, i);
+        (void)unlink(path);
+    }
+    free(k.recs);
+}
+
 /* Refused connections are transient: each is retried twice after 0.3 s
  * then 0.6 s. Eight of them waiting must not hold up the loop: the good
  * files finish at once and the whole run takes about one retry sequence. */
@@ -495,6 +575,7 @@ int main(void)
     ASSERT_EQ(cfp_fetch_global_init(&st), CFP_ERR_OK);
     test_same_as_sequential();
     test_overlap();
+    test_image_not_behind_streams();
     test_retries_do_not_block();
     test_backpressure_bound();
     test_fatal_errors();
