@@ -259,6 +259,9 @@ static cfp_err body_data(void *ctx, const void *data, size_t n)
      * body libcurl decodes (Content-Encoding): what is left of one read
      * can inflate past libcurl's pause buffer (a gzip bomb failed with
      * "Out of memory" instead of reaching --max-bytes). */
+    /* Nor one whose body is all in: held, it would end a round later. */
+    if (s->announced >= 0 && s->x.bytes + (int64_t)n >= s->announced)
+        return CFP_ERR_OK;
     if (!s->x.paused && !s->encoded && (l->yield || (s->proc && pool_hungry(l)))) {
         (void)curl_easy_pause(s->h, CURLPAUSE_RECV);
         s->x.paused = true;
