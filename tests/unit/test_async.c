@@ -148,6 +148,30 @@ static cfp_err run(enum cfp_mode m, int workers, int conc, const struct cfp_task
     return cfp_engine_run(m, &eo, c, &src, &sink, stats, st);
 }
 
+/* A loopback server over base/files with latency_ms per request. */
+static struct cfp_server *serve_files(int latency_ms)
+{
+    struct cfp_server_opts so = {0};
+    struct cfp_server *srv = NULL;
+    struct cfp_status st;
+    static char root[128];
+
+    snprintf(root, sizeof(root), "%s/files", base);
+    so.root = root;
+    so.latency_ms = latency_ms;
+    cfp_status_clear(&st);
+    ASSERT_EQ(cfp_server_start(&so, &srv, &st), CFP_ERR_OK);
+    return srv;
+}
+
+/* The URL of file `name` under srv. */
+static void served_url(struct cfp_server *srv, const char *name, char *url, size_t size)
+{
+    int n = snprintf(url, size, "http://127.0.0.1:%u/%s", cfp_server_port(srv), name);
+
+    ASSERT(n > 0 && (size_t)n < size);
+}
+
 /* ---- cases -------------------------------------------------------------- */
 
 #define N_TEXT  12
@@ -254,8 +278,7 @@ static void test_same_as_sequential(void)
  * take 6.4 s; 32 in flight take about one latency. */
 static void test_overlap(void)
 {
-    struct cfp_server_opts so = {0};
-    struct cfp_server *srv = NULL;
+    struct cfp_server *srv;
     static char urls[32][128];
     const char *u[32];
     struct cfp_task_cfg c;
@@ -263,21 +286,17 @@ static void test_overlap(void)
     struct list_src ls;
     struct cfp_engine_stats stats;
     struct cfp_status st;
-    char root[128], name[32];
+    char name[32];
     double t0, wall;
 
-    snprintf(root, sizeof(root), "%s/files", base);
     for (int i = 0; i < 32; i++) {
         snprintf(name, sizeof(name), "o%02d.txt", i);
         write_file(name, "one two three\n", 14);
     }
-    so.root = root;
-    so.latency_ms = 200;
-    cfp_status_clear(&st);
-    ASSERT_EQ(cfp_server_start(&so, &srv, &st), CFP_ERR_OK);
+    srv = serve_files(200);
     for (int i = 0; i < 32; i++) {
-        snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%u/o%02d.txt", cfp_server_port(srv),
-                 i);
+        snprintf(name, sizeof(name), "o%02d.txt", i);
+        served_url(srv, name, urls[i], sizeof(urls[i]));
         u[i] = urls[i];
     }
     task_cfg(&c, "out-overlap");
@@ -317,8 +336,7 @@ static const unsigned char tiny_png[] = {
  * texts (async's first image after 0.3-0.4 s on the peer dataset). */
 static void test_image_not_behind_streams(void)
 {
-    struct cfp_server_opts so = {0};
-    struct cfp_server *srv = NULL;
+    struct cfp_server *srv;
     static char urls[N_BIG + 1][128];
     const char *u[N_BIG + 1];
     struct cfp_task_cfg c;
@@ -326,30 +344,23 @@ static void test_image_not_behind_streams(void)
     struct list_src ls;
     struct cfp_engine_stats stats;
     struct cfp_status st;
-    char root[128], name[32];
+    char name[N_BIG + 1][32];
     char *text = malloc(BIG_TEXT);
     double img_end;
 
     ASSERT(text);
     for (size_t i = 0; i < BIG_TEXT; i++)
         text[i] = i % 6 == 5 ? (i % 60 == 59 ? '\n' : ' ') : (char)('a' + i % 7);
-    snprintf(root, sizeof(root), "%s/files", base);
     for (int i = 0; i < N_BIG; i++) {
-        snprintf(name, sizeof(name), "big%d.txt", i);
-        write_file(name, text, BIG_TEXT);
+        snprintf(name[i], sizeof(name[i]), "big%d.txt", i);
+        write_file(name[i], text, BIG_TEXT);
     }
     free(text);
-    write_file("tiny.png", (const char *)tiny_png, sizeof(tiny_png));
-    so.root = root;
-    cfp_status_clear(&st);
-    ASSERT_EQ(cfp_server_start(&so, &srv, &st), CFP_ERR_OK);
+    snprintf(name[N_BIG], sizeof(name[N_BIG]), "tiny.png");
+    write_file(name[N_BIG], (const char *)tiny_png, sizeof(tiny_png));
+    srv = serve_files(0);
     for (int i = 0; i <= N_BIG; i++) {
-        if (i < N_BIG)
-            snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%u/big%d.txt",
-                     cfp_server_port(srv), i);
-        else
-            snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%u/tiny.png",
-                     cfp_server_port(srv));
+        served_url(srv, name[i], urls[i], sizeof(urls[i]));
         u[i] = urls[i];
     }
     task_cfg(&c, "out-first");
@@ -434,26 +445,22 @@ static void test_backpressure_bound(void)
     const char *u[MAX_TASKS];
     pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     int started = 0, conc = 8, workers = 1, n = 300;
-    struct cfp_server_opts so = {0};
-    struct cfp_server *srv = NULL;
+    struct cfp_server *srv;
     struct cfp_task_cfg c;
     struct rec_sink k;
     struct list_src ls;
     struct cfp_engine_stats stats;
     struct cfp_status st;
-    char root[128], name[32];
+    char name[32];
 
-    snprintf(root, sizeof(root), "%s/files", base);
     for (int i = 0; i < 32; i++) {
         snprintf(name, sizeof(name), "o%02d.txt", i);
         write_file(name, "one two three\n", 14);
     }
-    so.root = root;
-    cfp_status_clear(&st);
-    ASSERT_EQ(cfp_server_start(&so, &srv, &st), CFP_ERR_OK);
+    srv = serve_files(0);
     for (int i = 0; i < n; i++) {
-        snprintf(urls[i], sizeof(urls[i]), "http://127.0.0.1:%u/o%02d.txt", cfp_server_port(srv),
-                 i % 32);
+        snprintf(name, sizeof(name), "o%02d.txt", i % 32);
+        served_url(srv, name, urls[i], sizeof(urls[i]));
         u[i] = urls[i];
     }
     task_cfg(&c, "out-bp");
