@@ -47,7 +47,7 @@ struct slot {
     bool encoded;                /* Content-Encoding: never held (body_data says why) */
     bool redo;                   /* stopped to be fetched again on a pool thread */
     struct slot *next;           /* link in the free, retry or handoff list */
-    struct slot *next_paused;    /* link in the paused list */
+    struct slot *next_paused;    /* link in the paused or the held list */
     struct cfp_proc *proc;       /* a body that is not a PNG streams through it, here */
     struct cfp_fetch_sink psink; /* proc's sink */
     struct cfp_buf pbody;        /* proc's image buffer (a non-PNG ".png" it fails) */
@@ -169,20 +169,20 @@ static cfp_err body_stream(struct slot *s)
  * until it is drained (up to 100 reads a transfer), so at latency 0 one
  * call received every body of 64 transfers at once, and the first finished
  * image reached the pool only when the call returned: after 0.3-0.4 s on
- * the peer dataset, with the pool idle (issue #18). Two rules end a round
- * early, by pausing transfers (held, resumed by the next round):
+ * the peer dataset, with the pool idle (issue #18). Three rules pause
+ * transfers (held, resumed by the next round; body_data):
  * - once an image body is complete (its announced size is in), every
  *   transfer pauses at its next bytes, so the call returns and the image
  *   goes to the pool;
- * - while the pool has fewer image jobs than cores and image bodies are
- *   arriving, texts and CSVs (processed here, on this thread) pause: the
- *   loop spends its time and the link on what keeps the cores busy
- *   ("a job for each core and one waiting"). An image that sent nothing
- *   for HOLD_STALL_S (a slow server) holds nothing back, and after
- *   HOLD_MAX_S of holding one round holds nothing, so no text or CSV
- *   waits behind a steady stream of images.
- * And a round ends after ROUND_S, so that finished transfers are handed
- * over and held ones resumed at least that often. */
+ * - after ROUND_S, likewise, so finished transfers are handed over and
+ *   held ones resumed at least that often;
+ * - while the pool has fewer image jobs than cores + 1 ("a job for each
+ *   core and one waiting") and image bodies are arriving, texts and CSVs
+ *   (processed here, on this thread) pause: the loop spends its time and
+ *   the link on what keeps the cores busy. An image that sent nothing for
+ *   HOLD_STALL_S (a slow server) holds nothing back, and after HOLD_MAX_S
+ *   of holding one round holds nothing, so no text or CSV waits behind a
+ *   steady stream of images. */
 #define HOLD_STALL_S 0.02
 #define HOLD_MAX_S 0.05
 #define ROUND_S 0.005
@@ -255,11 +255,11 @@ static cfp_err body_data(void *ctx, const void *data, size_t n)
         l->yield = true;
     /* Held after its bytes are taken: libcurl stops reading the transfer
      * (curl_easy_pause from the write callback, which libcurl allows) and
-     * keeps only what is left of the read it was handing over. Not a
-     * body libcurl decodes (Content-Encoding): what is left of one read
-     * can inflate past libcurl's pause buffer (a gzip bomb failed with
-     * "Out of memory" instead of reaching --max-bytes). */
-    /* Nor one whose body is all in: held, it would end a round later. */
+     * keeps only what is left of the read it was handing over. Never a
+     * body that is all in (held, it would end a round later), nor one
+     * libcurl decodes (Content-Encoding): what is left of one read can
+     * inflate past libcurl's pause buffer (a gzip bomb failed with "Out
+     * of memory" instead of reaching --max-bytes). */
     if (s->announced >= 0 && s->x.bytes + (int64_t)n >= s->announced)
         return CFP_ERR_OK;
     if (!s->x.paused && !s->encoded && (l->yield || (s->proc && pool_hungry(l)))) {
@@ -285,7 +285,6 @@ static void body_reset(void *ctx)
     struct slot *s = ctx;
 
     img_rx_end(s);
-
     cfp_buf_reset(&s->job.body);
     s->job.content_type[0] = '\0';
     s->planned = false; /* the parked charge stays: the retry needs the same */
