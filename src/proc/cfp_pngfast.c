@@ -197,8 +197,33 @@ cfp_err cfp_pngfast_open(const unsigned char *buf, size_t len, uint64_t max_pixe
 #ifdef __SSE2__
 /* Sub unfiltering, r[i] += r[i - bpp], is a prefix sum per channel: 16
  * bytes at a time it takes log2 shifted adds, after adding the previous
- * step's last pixel to the first. For RGB a step is 4 pixels, 12 of the
- * 16 bytes loaded. Returns the bytes done (the caller finishes the row). */
+ * step's last pixel to the first. For bpp 1, 2 and 4 a step is 16 bytes of
+ * whole pixels and the shifts start at one pixel; called with bpp a
+ * constant, the tests on it fold away. Returns the bytes done. */
+static inline size_t unsub_pow2(unsigned char *r, size_t n, size_t bpp)
+{
+    __m128i carry = _mm_setzero_si128(), v;
+    size_t i = 0;
+
+    for (; n - i >= 16; i += 16) {
+        v = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(r + i)), carry);
+        if (bpp == 1)
+            v = _mm_add_epi8(v, _mm_slli_si128(v, 1));
+        if (bpp <= 2)
+            v = _mm_add_epi8(v, _mm_slli_si128(v, 2));
+        v = _mm_add_epi8(v, _mm_slli_si128(v, 4));
+        v = _mm_add_epi8(v, _mm_slli_si128(v, 8));
+        _mm_storeu_si128((__m128i *)(void *)(r + i), v);
+        carry = bpp == 4 ? _mm_srli_si128(v, 12)
+                : bpp == 2 ? _mm_srli_si128(v, 14)
+                           : _mm_srli_si128(v, 15);
+    }
+    return i;
+}
+
+/* Sub unfiltering 16 bytes at a time: RGB here (a step is 4 pixels, 12 of
+ * the 16 bytes loaded), 1, 2 and 4 bytes a pixel in unsub_pow2. Returns
+ * the bytes done; the caller finishes the row. */
 static size_t unsub_sse2(unsigned char *r, size_t n, size_t bpp)
 {
     __m128i carry = _mm_setzero_si128(), v;
@@ -214,39 +239,14 @@ static size_t unsub_sse2(unsigned char *r, size_t n, size_t bpp)
             memcpy(r + i + 8, &(uint32_t){(uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(v, 8))}, 4);
             carry = _mm_and_si128(_mm_srli_si128(v, 9), _mm_cvtsi32_si128(0xffffff));
         }
-        break;
+        return i;
     case 4:
-        for (; n - i >= 16; i += 16) {
-            v = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(r + i)), carry);
-            v = _mm_add_epi8(v, _mm_slli_si128(v, 4));
-            v = _mm_add_epi8(v, _mm_slli_si128(v, 8));
-            _mm_storeu_si128((__m128i *)(void *)(r + i), v);
-            carry = _mm_srli_si128(v, 12);
-        }
-        break;
+        return unsub_pow2(r, n, 4);
     case 2:
-        for (; n - i >= 16; i += 16) {
-            v = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(r + i)), carry);
-            v = _mm_add_epi8(v, _mm_slli_si128(v, 2));
-            v = _mm_add_epi8(v, _mm_slli_si128(v, 4));
-            v = _mm_add_epi8(v, _mm_slli_si128(v, 8));
-            _mm_storeu_si128((__m128i *)(void *)(r + i), v);
-            carry = _mm_srli_si128(v, 14);
-        }
-        break;
+        return unsub_pow2(r, n, 2);
     default:
-        for (; n - i >= 16; i += 16) {
-            v = _mm_add_epi8(_mm_loadu_si128((const __m128i *)(const void *)(r + i)), carry);
-            v = _mm_add_epi8(v, _mm_slli_si128(v, 1));
-            v = _mm_add_epi8(v, _mm_slli_si128(v, 2));
-            v = _mm_add_epi8(v, _mm_slli_si128(v, 4));
-            v = _mm_add_epi8(v, _mm_slli_si128(v, 8));
-            _mm_storeu_si128((__m128i *)(void *)(r + i), v);
-            carry = _mm_srli_si128(v, 15);
-        }
-        break;
+        return unsub_pow2(r, n, 1);
     }
-    return i;
 }
 #endif
 
