@@ -570,6 +570,15 @@ static inline __m128i to_u8x4(__m128 v)
     return _mm_cvttps_epi32(_mm_add_ps(v, _mm_set1_ps(0.5f)));
 }
 
+/* to_u8 on the 16 floats at acc, as 16 bytes in order. */
+static inline __m128i to_u8x16(const float *acc)
+{
+    __m128i a = _mm_packs_epi32(to_u8x4(_mm_loadu_ps(acc)), to_u8x4(_mm_loadu_ps(acc + 4)));
+    __m128i b = _mm_packs_epi32(to_u8x4(_mm_loadu_ps(acc + 8)), to_u8x4(_mm_loadu_ps(acc + 12)));
+
+    return _mm_packus_epi16(a, b);
+}
+
 /* store_row for gray and RGB, 16 samples at a time; returns the pixels
  * done. An RGB pixel is written as 4 bytes (its fourth lane is 0) whose
  * last the next pixel overwrites, so the last pixel of the row is left to
@@ -579,20 +588,12 @@ static uint32_t store_row_sse2(const float *acc, unsigned char *d, uint32_t w, i
     uint32_t x = 0;
 
     if (ch == 1) {
-        for (; w - x >= 16; x += 16, acc += 16) {
-            __m128i a = _mm_packs_epi32(to_u8x4(_mm_loadu_ps(acc)), to_u8x4(_mm_loadu_ps(acc + 4)));
-            __m128i b =
-                _mm_packs_epi32(to_u8x4(_mm_loadu_ps(acc + 8)), to_u8x4(_mm_loadu_ps(acc + 12)));
-
-            _mm_storeu_si128((__m128i *)(void *)(d + x), _mm_packus_epi16(a, b));
-        }
+        for (; w - x >= 16; x += 16, acc += 16)
+            _mm_storeu_si128((__m128i *)(void *)(d + x), to_u8x16(acc));
         return x;
     }
     for (; w - x > 4; x += 4, acc += 16, d += 12) {
-        __m128i a = _mm_packs_epi32(to_u8x4(_mm_loadu_ps(acc)), to_u8x4(_mm_loadu_ps(acc + 4)));
-        __m128i b =
-            _mm_packs_epi32(to_u8x4(_mm_loadu_ps(acc + 8)), to_u8x4(_mm_loadu_ps(acc + 12)));
-        __m128i p = _mm_packus_epi16(a, b);
+        __m128i p = to_u8x16(acc);
 
         for (int i = 0; i < 4; i++, p = _mm_srli_si128(p, 4)) {
             uint32_t px = (uint32_t)_mm_cvtsi128_si32(p);
